@@ -1,0 +1,29 @@
+// @ts-check
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'node_modules/**', 'coverage/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.strictTypeChecked,
+  {
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    rules: {
+      '@typescript-eslint/restrict-template-expressions': ['error', { allowNumber: true, allowBoolean: true }],
+      '@typescript-eslint/switch-exhaustiveness-check': 'error',
+      complexity: ['warn', 20],
+      'max-depth': ['warn', 4],
+    },
+  },
+  {
+    // The functional core stays pure: no I/O, no frameworks, no validation library.
+    files: ['src/model/**', 'src/solver/**', 'src/domain/**'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{
+        group: ['@kubernetes/*', 'express', 'prom-client', 'zod', 'yaml', 'node:*', '../config/*', '../cli/*', '../io/*'],
+        message: 'model/solver/domain stay pure (functional core)',
+      }] }],
+    },
+  },
+  { files: ['**/*.js'], ...tseslint.configs.disableTypeChecked },
+);
