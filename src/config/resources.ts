@@ -1,0 +1,140 @@
+// Schemas of the Kubernetes objects inferno reads: the Optimizer resource and its ConfigMaps' entries.
+import { z } from 'zod';
+import { OptimizerApi } from '../domain/keys.js';
+
+/** Numbers may arrive as strings: the seed CRD typed alpha/beta as numeric strings ("20.58"). */
+const numberish = z.union([
+  z.number(),
+  z.string().trim().regex(/^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/, { error: 'expected a number or a numeric string' }).transform(Number),
+]).pipe(z.number());
+const nonNeg = numberish.pipe(z.number().nonnegative({ error: 'must not be negative' }));
+const intish = numberish.pipe(z.number().int({ error: 'must be a whole number' }));
+
+const dns1123 = z.string().min(1).max(253).regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/, {
+  error: 'must be a lowercase RFC 1123 name (a-z, 0-9, "-", ".")',
+});
+
+export const ProfileEntrySchema = z.strictObject({
+  acc: z.string().min(1),
+  accCount: intish.pipe(z.number().min(1)).default(1),
+  maxBatchSize: intish.pipe(z.number().min(1)),
+  atTokens: intish.pipe(z.number().min(0)).default(0),
+  alpha: nonNeg,
+  beta: nonNeg,
+  gamma: nonNeg.default(0),
+  delta: nonNeg.default(0),
+});
+
+export const LoadStatusSchema = z.looseObject({
+  arrivalRate: nonNeg,
+  avgInTokens: intish.pipe(z.number().min(0)).default(0),
+  avgOutTokens: intish.pipe(z.number().min(0)),
+});
+
+export const OptimizerSpecSchema = z.strictObject({
+  modelID: z.string().min(1),
+  serviceClass: z.string().min(1).optional(),
+  sloClassRef: z.strictObject({ name: z.string().min(1), key: z.string().min(1) }).optional(),
+  minReplicas: intish.pipe(z.number().min(0)).optional(),
+  maxReplicas: intish.pipe(z.number().min(1)).optional(),
+  keepAccelerator: z.boolean().optional(),
+  /** fixes the batch size instead of deriving it from the profile */
+  maxBatchSize: intish.pipe(z.number().min(1)).optional(),
+  modelProfile: z.strictObject({ accelerators: z.array(ProfileEntrySchema).min(1) }),
+}).superRefine((spec, ctx) => {
+  if (spec.serviceClass === undefined && spec.sloClassRef === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['serviceClass'], message: 'set spec.serviceClass or spec.sloClassRef' });
+  }
+  if (spec.minReplicas !== undefined && spec.maxReplicas !== undefined && spec.minReplicas > spec.maxReplicas) {
+    ctx.addIssue({ code: 'custom', path: ['minReplicas'], message: `minReplicas ${spec.minReplicas} is greater than maxReplicas ${spec.maxReplicas}` });
+  }
+  const seen = new Map<string, number>();
+  spec.modelProfile.accelerators.forEach((p, i) => {
+    const first = seen.get(p.acc);
+    if (first !== undefined) ctx.addIssue({ code: 'custom', path: ['modelProfile', 'accelerators', i, 'acc'], message: `duplicate profile for accelerator "${p.acc}" (first at accelerators[${first}])` });
+    else seen.set(p.acc, i);
+  });
+});
+
+export const OptimizerStatusSchema = z.looseObject({
+  load: LoadStatusSchema.optional(),
+  accelerator: z.string().optional(),
+  replicas: intish.pipe(z.number().min(0)).optional(),
+  maxBatch: intish.pipe(z.number().min(0)).optional(),
+  cost: nonNeg.optional(),
+});
+
+export const OptimizerSchema = z.looseObject({
+  apiVersion: z.literal(OptimizerApi.apiVersion),
+  kind: z.literal(OptimizerApi.kind),
+  metadata: z.looseObject({ name: dns1123, namespace: dns1123.optional() }),
+  spec: OptimizerSpecSchema,
+  status: OptimizerStatusSchema.optional(),
+});
+
+/** One entry of the accelerator catalog ConfigMap (key = accelerator name). */
+export const CatalogEntrySchema = z.strictObject({
+  type: z.string().min(1).optional(),
+  multiplicity: intish.pipe(z.number().min(1)).default(1),
+  cost: nonNeg,
+  memSize: nonNeg.optional(),
+  device: z.string().min(1).optional(),
+  labelKey: z.string().min(1).optional(),
+  resource: z.string().min(1).optional(),
+});
+
+export const ClassTargetSchema = z.strictObject({
+  model: z.string().min(1),
+  'slo-itl': nonNeg.optional(),
+  'slo-tpot': nonNeg.optional(),
+  'slo-ttft': nonNeg.optional(),
+  'slo-tps': nonNeg.optional(),
+  'slo-ttw': nonNeg.optional(),
+});
+
+/** One entry of the service-class ConfigMap: a YAML document per key (upstream's shape). */
+export const ClassDocSchema = z.strictObject({
+  name: z.string().min(1),
+  priority: intish.pipe(z.number().min(1, { error: 'priority runs from 1 (highest) to 100' }).max(100, { error: 'priority runs from 1 (highest) to 100' })),
+  data: z.array(ClassTargetSchema),
+});
+
+const boolString = z.enum(['true', 'false']).transform((s) => s === 'true');
+
+/** The controller ConfigMap's data (all values are strings in a ConfigMap). */
+export const ControllerDataSchema = z.looseObject({
+  mode: z.enum(['limited', 'unlimited']).optional(),
+  solver: z.enum(['greedy', 'exact']).optional(),
+  saturationPolicy: z.enum(['None', 'PriorityExhaustive', 'PriorityRoundRobin', 'RoundRobin']).optional(),
+  delayedBestEffort: boolString.optional(),
+  penaltyFactor: nonNeg.optional(),
+  analyzer: z.enum(['v1', 'v2']).optional(),
+  /** YAML map: accelerator type → units; a budget that overrides node inventory */
+  capacity: z.string().optional(),
+});
+
+export const CapacityDocSchema = z.record(z.string().min(1), intish.pipe(z.number().min(0)));
+
+export const ConfigMapSchema = z.looseObject({
+  apiVersion: z.literal('v1'),
+  kind: z.literal('ConfigMap'),
+  metadata: z.looseObject({ name: z.string().min(1), namespace: z.string().optional(), labels: z.record(z.string(), z.string()).optional() }),
+  data: z.record(z.string(), z.string()).default({}),
+});
+
+export const NodeSchema = z.looseObject({
+  apiVersion: z.literal('v1'),
+  kind: z.literal('Node'),
+  metadata: z.looseObject({ name: z.string().min(1), labels: z.record(z.string(), z.string()).default({}) }),
+  spec: z.looseObject({ unschedulable: z.boolean().optional() }).optional(),
+  status: z.looseObject({
+    allocatable: z.record(z.string(), z.union([z.string(), z.number()])).optional(),
+    capacity: z.record(z.string(), z.union([z.string(), z.number()])).optional(),
+  }).optional(),
+});
+
+export type OptimizerResource = z.infer<typeof OptimizerSchema>;
+export type CatalogEntry = z.infer<typeof CatalogEntrySchema>;
+export type ClassDoc = z.infer<typeof ClassDocSchema>;
+export type ConfigMapResource = z.infer<typeof ConfigMapSchema>;
+export type NodeResource = z.infer<typeof NodeSchema>;
