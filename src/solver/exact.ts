@@ -116,7 +116,11 @@ function solveGroup(group: readonly ServerCandidates[], available: Available, ba
   return { assignments, unallocated: group.filter((sc) => !served.has(sc)), optimal, solves };
 }
 
-/** Lexicographic score: servers fully served per priority (higher priority first), then least total value. */
+/**
+ * Lexicographic score: servers fully served per priority (higher priority first), then the least total value of
+ * all allocations, best effort included (value is what every algorithm minimises; without current allocations it
+ * is proportional to cost). The MILP optimises the full allocations only, so best-effort leftovers can tip this.
+ */
 function better(a: Plan, b: Plan): boolean {
   const served = (p: Plan): Map<number, number> => {
     const m = new Map<number, number>();
@@ -129,7 +133,7 @@ function better(a: Plan, b: Plan): boolean {
     const d = (sa.get(pr) ?? 0) - (sb.get(pr) ?? 0);
     if (d !== 0) return d > 0;
   }
-  const value = (p: Plan): number => p.allocations.reduce((t, x) => t + (x.bestEffort ? 0 : x.value), 0);
+  const value = (p: Plan): number => p.allocations.reduce((t, x) => t + x.value, 0);
   return value(a) < value(b) - 1e-9 * Math.max(1, Math.abs(value(b)));
 }
 

@@ -1,0 +1,87 @@
+// Renderings of a plan: the JSON document (upstream solution-data.json keys per allocation), YAML, and a table.
+import { stringify } from 'yaml';
+import type { Plan } from '../solver/index.js';
+import { renderTable } from './table.js';
+
+export interface SolverInfo {
+  readonly mode: 'unlimited' | 'limited';
+  readonly algorithm: 'greedy' | 'exact';
+  readonly durationMs: number;
+  /** exact only */
+  readonly greedyCost?: number;
+  readonly gap?: number;
+  readonly optimal?: boolean;
+  readonly usedGreedy?: boolean;
+}
+
+const r6 = (v: number): number => Number(v.toPrecision(8));
+
+export function planDocument(plan: Plan, solver: SolverInfo): Record<string, unknown> {
+  const allocations: Record<string, unknown> = {};
+  for (const a of plan.allocations) {
+    allocations[a.server] = {
+      accelerator: a.accelerator,
+      numReplicas: a.numReplicas,
+      maxBatch: a.maxBatch,
+      cost: r6(a.cost),
+      itlAverage: r6(a.itlAverage),
+      ttftAverage: r6(a.ttftAverage),
+      rho: r6(a.rho),
+      maxRPM: r6(a.maxRPM),
+      load: { arrivalRate: a.load.arrivalRate, avgInTokens: a.load.avgInTokens, avgOutTokens: a.load.avgOutTokens },
+    };
+  }
+  const notes: Record<string, unknown> = {};
+  for (const a of plan.allocations) {
+    if (!a.sloMet || a.bestEffort) {
+      notes[a.server] = { bestEffort: a.bestEffort, neededReplicas: a.neededReplicas, unservedRPM: r6(a.unservedRPM) };
+    }
+  }
+  return {
+    allocations,
+    unallocated: plan.unallocated.map((u) => u.server),
+    totalCost: r6(plan.totalCost),
+    solver: { ...solver, durationMs: Math.round(solver.durationMs * 1000) / 1000 },
+    reasons: Object.fromEntries(plan.unallocated.map((u) => [u.server, u.reasons])),
+    partial: notes,
+    usage: plan.usage.map((u) => ({ type: u.type, used: u.used, capacity: u.capacity, cost: r6(u.cost) })),
+  };
+}
+
+export const planJson = (plan: Plan, solver: SolverInfo): string => `${JSON.stringify(planDocument(plan, solver), null, 2)}\n`;
+export const planYaml = (plan: Plan, solver: SolverInfo): string => stringify(planDocument(plan, solver));
+
+const ms = (v: number): string => (v >= 100 ? v.toFixed(0) : v.toFixed(1));
+const vsSlo = (v: number, slo: number): string => (slo > 0 ? `${ms(v)}/${ms(slo)}` : ms(v));
+/** costs are cents per hour throughout (upstream's unit) */
+const money = (cents: number): string => (Number.isInteger(cents) ? String(cents) : cents.toFixed(2));
+
+export function planTable(plan: Plan, solver: SolverInfo): string {
+  const ordered = [...plan.allocations].sort((a, b) => a.priority - b.priority || (a.server < b.server ? -1 : 1));
+  const rows = ordered.map((a) => [
+    a.server, a.class, a.model, a.accelerator,
+    a.sloMet ? String(a.numReplicas) : `${a.numReplicas}/${a.neededReplicas}`,
+    a.maxBatch, money(a.cost), vsSlo(a.itlAverage, a.slo.itl), vsSlo(a.ttftAverage, a.slo.ttft), `${(a.rho * 100).toFixed(0)}%`,
+  ]);
+  const out: string[] = [];
+  out.push(renderTable(['SERVER', 'CLASS', 'MODEL', 'ACCELERATOR', 'REPLICAS', 'BATCH', 'COST ¢/h', 'ITL ms/SLO', 'TTFT ms/SLO', 'UTIL'], rows));
+  out.push('');
+  const algo = solver.algorithm === 'exact'
+    ? `exact (greedy ${money(solver.greedyCost ?? 0)} ¢/h, saves ${money(solver.gap ?? 0)} ¢/h${solver.optimal === false ? ', not proven optimal' : ''}${solver.usedGreedy === true ? ', greedy kept' : ''})`
+    : 'greedy';
+  out.push(`Total: ${money(plan.totalCost)} ¢/hour for ${plan.allocations.length} of ${plan.allocations.length + plan.unallocated.length} servers · ${solver.mode} capacity · ${algo} · ${ms(solver.durationMs)} ms`);
+  const partial = plan.allocations.filter((a) => !a.sloMet);
+  for (const a of partial) {
+    out.push(`  ${a.server}: ${a.numReplicas} of ${a.neededReplicas} replicas needed${a.bestEffort ? ' (best effort)' : ' (maxReplicas)'}; SLO not met${a.unservedRPM > 0 ? `, ${a.unservedRPM.toFixed(1)} req/min cannot be served` : ''}`);
+  }
+  out.push('');
+  out.push(renderTable(['GPU TYPE', 'USED', 'CAPACITY', 'COST ¢/h'], plan.usage.map((u) => [u.type, u.used, u.capacity ?? '-', money(u.cost)])));
+  if (plan.unallocated.length > 0) {
+    out.push('', 'Not allocated:');
+    for (const u of plan.unallocated) {
+      out.push(`  ${u.server} (${u.class}, ${u.model}):`);
+      for (const r of u.reasons) out.push(`    - ${r}`);
+    }
+  }
+  return `${out.join('\n')}\n`;
+}

@@ -1,0 +1,82 @@
+// `inferno plan`: solve a scenario and print the allocation.
+import { fileURLToPath } from 'node:url';
+import { resolve } from 'node:path';
+import type { System } from '../config/schema.js';
+import { createHighsBackend } from '../io/highs.js';
+import { loadInput } from '../io/load-input.js';
+import { prepare, solveExact, solvePrepared } from '../solver/index.js';
+import type { Plan } from '../solver/index.js';
+import type { SolverInfo } from './plan-output.js';
+import { planJson, planTable, planYaml } from './plan-output.js';
+import type { Io } from './usage.js';
+import { oneOf, parseCommandArgs } from './usage.js';
+
+export const defaultScenario = fileURLToPath(new URL('../../samples/scenario.yaml', import.meta.url));
+
+export const planHelp = `Usage: inferno plan [--file PATH] [--output table|json|yaml] [--mode unlimited|limited] [--solver greedy|exact]
+
+Chooses the GPU type, replica count and batch size of every model server so that each service class meets its
+latency SLOs at the lowest cost, within the GPUs the cluster has.
+
+Options:
+  -f, --file PATH     what to plan (default: the bundled sample, samples/scenario.yaml):
+                        - a scenario YAML: Optimizer resources (observed load in status.load), the accelerator,
+                          service-class and controller ConfigMaps, optionally Nodes for capacity;
+                        - an upstream inferno SystemData JSON file ({"system": {...}});
+                        - a folder of upstream split files (accelerator-data.json, model-data.json, ...).
+  -o, --output FMT    table (default), json or yaml
+      --mode MODE     unlimited: ignore capacity; limited: fit within capacity (default: the file's setting)
+      --solver ALGO   greedy (default) or exact (a MILP, reports its saving over greedy)
+  -h, --help          this help
+
+Exit codes: 0 planned (servers that cannot be placed are listed with reasons), 2 bad input or usage, 1 internal error.
+`;
+
+const options = {
+  file: { type: 'string', short: 'f' },
+  output: { type: 'string', short: 'o' },
+  mode: { type: 'string' },
+  solver: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+export interface PlanResult {
+  readonly plan: Plan;
+  readonly solver: SolverInfo;
+}
+
+export async function runPlanOn(system: System, algorithm: 'greedy' | 'exact'): Promise<PlanResult> {
+  const start = performance.now();
+  const prepared = prepare(system);
+  const mode = system.options.unlimited ? 'unlimited' : 'limited';
+  if (algorithm === 'exact') {
+    const r = solveExact(prepared, await createHighsBackend());
+    return {
+      plan: r.plan,
+      solver: { mode, algorithm, durationMs: performance.now() - start, greedyCost: r.greedy.totalCost, gap: r.gap, optimal: r.optimal, usedGreedy: r.usedGreedy },
+    };
+  }
+  const plan = solvePrepared(prepared);
+  return { plan, solver: { mode, algorithm, durationMs: performance.now() - start } };
+}
+
+export async function planCommand(args: readonly string[], io: Io): Promise<number> {
+  const { values } = parseCommandArgs('plan', args, options);
+  if (values.help === true) {
+    io.stdout.write(planHelp);
+    return 0;
+  }
+  const output = oneOf('plan', 'output', values.output, ['table', 'json', 'yaml'] as const) ?? 'table';
+  const mode = oneOf('plan', 'mode', values.mode, ['unlimited', 'limited'] as const);
+  const solverFlag = oneOf('plan', 'solver', values.solver, ['greedy', 'exact'] as const);
+  const file = values.file !== undefined ? resolve(io.cwd, values.file) : defaultScenario;
+  const loaded = await loadInput(file);
+  const system: System = {
+    ...loaded,
+    options: { ...loaded.options, ...(mode !== undefined ? { unlimited: mode === 'unlimited' } : {}) },
+  };
+  const { plan, solver } = await runPlanOn(system, solverFlag ?? system.options.algorithm);
+  const render = output === 'json' ? planJson : output === 'yaml' ? planYaml : planTable;
+  io.stdout.write(render(plan, solver));
+  return 0;
+}
