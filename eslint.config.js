@@ -29,5 +29,16 @@ export default tseslint.config(
       ] }],
     },
   },
+  {
+    // node:test's test() and describe() return promises the runner itself awaits.
+    files: ['test/**'],
+    rules: {
+      '@typescript-eslint/no-floating-promises': ['error', {
+        allowForKnownSafeCalls: [{ from: 'package', package: 'node:test', name: ['test', 'describe', 'it', 'suite', 'before', 'after'] }],
+      }],
+      '@typescript-eslint/no-non-null-assertion': 'off',
+    },
+  },
   { files: ['**/*.js'], ...tseslint.configs.disableTypeChecked },
+  { files: ['bin/**/*.js'], languageOptions: { globals: { process: 'readonly' } } },
 );

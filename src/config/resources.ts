@@ -3,10 +3,11 @@ import { z } from 'zod';
 import { OptimizerApi } from '../domain/keys.js';
 
 /** Numbers may arrive as strings: the seed CRD typed alpha/beta as numeric strings ("20.58"). */
-const numberish = z.union([
-  z.number(),
-  z.string().trim().regex(/^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/, { error: 'expected a number or a numeric string' }).transform(Number),
-]).pipe(z.number());
+const numeric = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
+const numberish = z.preprocess(
+  (v) => (typeof v === 'string' && numeric.test(v.trim()) ? Number(v) : v),
+  z.number({ error: 'expected a number or a numeric string' }),
+);
 const nonNeg = numberish.pipe(z.number().nonnegative({ error: 'must not be negative' }));
 const intish = numberish.pipe(z.number().int({ error: 'must be a whole number' }));
 
@@ -41,20 +42,27 @@ export const OptimizerSpecSchema = z.strictObject({
   /** fixes the batch size instead of deriving it from the profile */
   maxBatchSize: intish.pipe(z.number().min(1)).optional(),
   modelProfile: z.strictObject({ accelerators: z.array(ProfileEntrySchema).min(1) }),
-}).superRefine((spec, ctx) => {
+}).superRefine((raw, ctx) => {
+  // Runs even when fields failed (`when`), so one answer lists every problem: read defensively.
+  const spec = raw as { serviceClass?: unknown; sloClassRef?: unknown; minReplicas?: unknown; maxReplicas?: unknown; modelProfile?: { accelerators?: unknown } };
   if (spec.serviceClass === undefined && spec.sloClassRef === undefined) {
     ctx.addIssue({ code: 'custom', path: ['serviceClass'], message: 'set spec.serviceClass or spec.sloClassRef' });
   }
-  if (spec.minReplicas !== undefined && spec.maxReplicas !== undefined && spec.minReplicas > spec.maxReplicas) {
-    ctx.addIssue({ code: 'custom', path: ['minReplicas'], message: `minReplicas ${spec.minReplicas} is greater than maxReplicas ${spec.maxReplicas}` });
+  const min = Number(spec.minReplicas);
+  const max = Number(spec.maxReplicas);
+  if (spec.minReplicas !== undefined && spec.maxReplicas !== undefined && min > max) {
+    ctx.addIssue({ code: 'custom', path: ['minReplicas'], message: `minReplicas ${min} is greater than maxReplicas ${max}` });
   }
+  const accs = spec.modelProfile?.accelerators;
   const seen = new Map<string, number>();
-  spec.modelProfile.accelerators.forEach((p, i) => {
-    const first = seen.get(p.acc);
-    if (first !== undefined) ctx.addIssue({ code: 'custom', path: ['modelProfile', 'accelerators', i, 'acc'], message: `duplicate profile for accelerator "${p.acc}" (first at accelerators[${first}])` });
-    else seen.set(p.acc, i);
+  (Array.isArray(accs) ? (accs as unknown[]) : []).forEach((p, i) => {
+    const acc = p !== null && typeof p === 'object' ? (p as { acc?: unknown }).acc : undefined;
+    if (typeof acc !== 'string') return;
+    const first = seen.get(acc);
+    if (first !== undefined) ctx.addIssue({ code: 'custom', path: ['modelProfile', 'accelerators', i, 'acc'], message: `duplicate profile for accelerator "${acc}" (first at accelerators[${first}])` });
+    else seen.set(acc, i);
   });
-});
+}, { when: () => true });
 
 export const OptimizerStatusSchema = z.looseObject({
   load: LoadStatusSchema.optional(),

@@ -300,8 +300,9 @@ export function systemFromScenarioText(text: string, file: string): System {
     try {
       systemFromObjects(objs);
     } catch (e) {
-      if (e instanceof InputError) issues.push(...e.issues);
-      else throw e;
+      if (!(e instanceof InputError)) throw e;
+      // Only object-level findings: "nothing to plan" would be wrong when the objects merely failed validation.
+      issues.push(...e.issues.filter((i) => i.document !== undefined));
     }
     throw new InputError(issues);
   }

@@ -108,8 +108,8 @@ describe('queue analyzer, upstream cases (model-and-solver.md §13)', () => {
     assert.equal(a.analyze(a.maxRate * 1.01).ok, false);
     assert.equal(a.size({ ttft: -1, itl: 0, tps: 0, ttw: 0 }).ok, false);
     const r = a.size({ ttft: 100, itl: 0, tps: 0, ttw: 0 });
-    assert.equal(r.ok, false);
-    assert.match(r.ok ? '' : r.reason, /TTFT target 100 ms is out of reach/);
+    assert.ok(!r.ok);
+    assert.match(r.reason, /TTFT target 100 ms is out of reach/);
   });
 });
 

@@ -111,9 +111,7 @@ describe('upstream defects fixed', () => {
     const plan = solve(system({ accelerators: [a, b], serviceClasses: classes, servers: [idle], capacity: {} }));
     assert.equal(plan.allocations.length, 1, 'kept even with no capacity: it needs 0 units');
     const [x] = plan.allocations;
-    assert.equal(x?.accelerator, 'dear');
-    assert.equal(x?.numReplicas, 0);
-    assert.equal(x?.cost, 0);
+    assert.deepEqual([x?.accelerator, x?.numReplicas, x?.cost], ['dear', 0, 0]);
   });
 
   test('R5: with no current allocation, scale to zero picks the cheapest accelerator', () => {

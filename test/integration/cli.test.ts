@@ -1,0 +1,98 @@
+// The real `inferno` binary as a user runs it: a child process, exit codes, stdout and stderr.
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { promisify } from 'node:util';
+
+const bin = new URL('../../bin/inferno.js', import.meta.url).pathname;
+const fixture = (name: string): string => new URL(`../fixtures/upstream/${name}`, import.meta.url).pathname;
+
+interface Run { code: number; stdout: string; stderr: string }
+async function inferno(...args: string[]): Promise<Run> {
+  try {
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [bin, ...args], { encoding: 'utf8' });
+    return { code: 0, stdout, stderr };
+  } catch (e) {
+    const err = e as { code?: number; stdout?: string; stderr?: string };
+    return { code: err.code ?? -1, stdout: err.stdout ?? '', stderr: err.stderr ?? '' };
+  }
+}
+
+let dir = '';
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'inferno-cli-'));
+});
+after(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('inferno plan', () => {
+  test('with no arguments plans the bundled sample and prints a table with totals and GPU usage', async () => {
+    const r = await inferno('plan');
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^SERVER\s+CLASS\s+MODEL\s+ACCELERATOR\s+REPLICAS\s+BATCH\s+COST ¢\/h\s+ITL ms\/SLO\s+TTFT ms\/SLO\s+UTIL$/m);
+    assert.match(r.stdout, /^models\/granite-13b-premium\s+Premium\s+ibm-granite\/granite-13b-instruct\s/m);
+    assert.match(r.stdout, /^Total: [\d.]+ ¢\/hour for 9 of 9 servers · limited capacity · greedy/m);
+    assert.match(r.stdout, /^GPU TYPE\s+USED\s+CAPACITY\s+COST ¢\/h$/m);
+    assert.equal(r.stderr, '');
+  });
+
+  test('--output json prints the documented object with upstream solution keys', async () => {
+    const r = await inferno('plan', '--file', fixture('v2-small.yaml'), '--output', 'json');
+    assert.equal(r.code, 0, r.stderr);
+    const doc = JSON.parse(r.stdout) as { allocations: Record<string, Record<string, unknown>>; unallocated: string[]; totalCost: number; solver: Record<string, unknown> };
+    assert.equal(Object.keys(doc.allocations).length, 15);
+    assert.deepEqual(Object.keys(doc.allocations['premium-granite-13b'] ?? {}), ['accelerator', 'numReplicas', 'maxBatch', 'cost', 'itlAverage', 'ttftAverage', 'rho', 'maxRPM', 'load']);
+    assert.deepEqual(doc.unallocated, []);
+    assert.equal(doc.totalCost, 43819);
+    assert.equal(doc.solver['mode'], 'limited');
+    assert.equal(doc.solver['algorithm'], 'greedy');
+    assert.equal(typeof doc.solver['durationMs'], 'number');
+  });
+
+  test('--mode overrides the file and --solver exact reports its gap; yaml output parses', async () => {
+    const r = await inferno('plan', '-f', fixture('v2-small.yaml'), '-o', 'yaml', '--mode', 'unlimited', '--solver', 'exact');
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^ {2}mode: unlimited$/m);
+    assert.match(r.stdout, /^ {2}algorithm: exact$/m);
+    assert.match(r.stdout, /^ {2}gap: /m);
+  });
+
+  const shared = new URL('../../../shared/upstream-sample-data/v2/small', import.meta.url).pathname;
+  test('reads a folder of upstream split files', { skip: !existsSync(shared) && 'shared/ sample data not present' }, async () => {
+    const r = await inferno('plan', '--file', shared, '--output', 'json');
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal((JSON.parse(r.stdout) as { totalCost: number }).totalCost, 43819);
+  });
+
+  test('bad usage and bad input exit 2 with a message, never a stack trace', async () => {
+    const bad = join(dir, 'bad.yaml');
+    await writeFile(bad, 'apiVersion: llmd.ai/v1alpha1\nkind: Optimizer\nmetadata: {name: x}\nspec: {modelID: m, serviceClass: Gold, modelProfile: {accelerators: [{acc: H9, maxBatchSize: 0, alpha: 1, beta: 1}]}}\n');
+    const cases: [string[], RegExp][] = [
+      [['plan', '--bogus'], /inferno plan: Unknown option '--bogus'\nRun 'inferno plan --help' for usage\./],
+      [['plan', '--output', 'xml'], /--output must be one of table, json, yaml; got "xml"/],
+      [['plan', '--file', join(dir, 'nope.yaml')], /nope\.yaml: cannot read: ENOENT/],
+      [['plan', '--file', bad], /problems? in the input:\n {2}- .*bad\.yaml document 1 \(Optimizer x\): spec\.modelProfile\.accelerators\[0\]\.maxBatchSize: /],
+      [['frobnicate'], /unknown command "frobnicate"/],
+    ];
+    for (const [args, message] of cases) {
+      const r = await inferno(...args);
+      assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+      assert.match(r.stderr, message);
+      assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+    }
+  });
+
+  test('--help on the command and on inferno itself', async () => {
+    const plan = await inferno('plan', '--help');
+    assert.equal(plan.code, 0);
+    assert.match(plan.stdout, /^Usage: inferno plan \[--file PATH\]/);
+    const top = await inferno('--help');
+    assert.equal(top.code, 0);
+    assert.match(top.stdout, /plan {6}choose GPU type/);
+  });
+});
