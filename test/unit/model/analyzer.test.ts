@@ -4,6 +4,7 @@ import type { ServiceParams } from '../../../src/model/analyzer.js';
 import { createAnalyzer } from '../../../src/model/analyzer.js';
 import { bisect } from '../../../src/model/bisect.js';
 import { solveChain } from '../../../src/model/chain.js';
+import { fitDecode } from '../../../src/model/estimate.js';
 import { assertClose } from '../../support/assert.js';
 
 function analyzer(kind: 'v1' | 'v2', p: ServiceParams) {
@@ -163,5 +164,16 @@ describe('bisection', () => {
   test('reports unattainable (-1) and never-binding (+1) targets', () => {
     assert.deepEqual(bisect((x) => x + 1, 0, 10, 0.5), { x: 0, indicator: -1 });
     assert.deepEqual(bisect((x) => x + 1, 0, 10, 20), { x: 10, indicator: 1 });
+  });
+});
+
+describe('decode parameter fit', () => {
+  test('C12: ITL 7.0 ms at concurrency 1 and 8.7 ms at 64 give β 0.027, α 6.973', () => {
+    const fit = fitDecode(7.0, 8.7, 64);
+    assert.ok(fit !== undefined);
+    assertClose(fit.beta, 0.027, 1e-3, 'β');
+    assertClose(fit.alpha, 6.973, 1e-4, 'α');
+    assert.equal(fitDecode(7, 6, 64), undefined, 'ITL must not fall with concurrency');
+    assert.equal(fitDecode(7, 8, 1), undefined, 'needs two concurrency levels');
   });
 });
