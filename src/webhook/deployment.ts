@@ -1,0 +1,124 @@
+// Reading and editing a raw Deployment object (as received in an AdmissionReview) without round-tripping it:
+// only the fields inferno owns are touched, so a diff against the original yields exactly inferno's changes.
+import { z } from 'zod';
+
+const Container = z.looseObject({
+  name: z.string(),
+  args: z.array(z.string()).optional(),
+  command: z.array(z.string()).optional(),
+  env: z.array(z.looseObject({ name: z.string() })).optional(),
+  resources: z.looseObject({
+    requests: z.record(z.string(), z.unknown()).optional(),
+    limits: z.record(z.string(), z.unknown()).optional(),
+  }).optional(),
+});
+
+export const DeploymentSchema = z.looseObject({
+  apiVersion: z.string().optional(),
+  kind: z.literal('Deployment'),
+  metadata: z.looseObject({
+    name: z.string().optional(),
+    namespace: z.string().optional(),
+    labels: z.record(z.string(), z.string()).optional(),
+    annotations: z.record(z.string(), z.string()).optional(),
+  }),
+  spec: z.looseObject({
+    replicas: z.number().int().nonnegative().optional(),
+    template: z.looseObject({
+      metadata: z.looseObject({ labels: z.record(z.string(), z.string()).optional() }).optional(),
+      spec: z.looseObject({
+        nodeSelector: z.record(z.string(), z.string()).optional(),
+        containers: z.array(Container).min(1),
+      }),
+    }),
+  }),
+});
+
+export type DeploymentView = z.infer<typeof DeploymentSchema>;
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/** obj[k] as an object, created when missing. */
+function child(obj: Obj, key: string): Obj {
+  const v = obj[key];
+  if (isObj(v)) return v;
+  const fresh: Obj = {};
+  obj[key] = fresh;
+  return fresh;
+}
+
+function list(obj: Obj, key: string): unknown[] {
+  const v = obj[key];
+  if (Array.isArray(v)) return v;
+  const fresh: unknown[] = [];
+  obj[key] = fresh;
+  return fresh;
+}
+
+export const MaxNumSeqsFlag = '--max-num-seqs';
+export const BatchSizeEnv = 'INFERNO_MAX_BATCH_SIZE';
+
+export interface Placement {
+  readonly nodeSelector?: { readonly key: string; readonly value: string };
+  readonly gpu?: { readonly resource: string; readonly count: number };
+  readonly maxBatch: number;
+  readonly podLabels: Readonly<Record<string, string>>;
+  readonly annotations: Readonly<Record<string, string>>;
+  /** set on CREATE only: the scaler owns replicas afterwards */
+  readonly replicas?: number;
+}
+
+/** Replaces `--max-num-seqs=N` / `--max-num-seqs N` in a vLLM argument list; false when absent. */
+function replaceFlag(argv: unknown[], value: string): boolean {
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (typeof a !== 'string') continue;
+    if (a.startsWith(`${MaxNumSeqsFlag}=`)) {
+      argv[i] = `${MaxNumSeqsFlag}=${value}`;
+      return true;
+    }
+    if (a === MaxNumSeqsFlag) {
+      argv.splice(i, 2, `${MaxNumSeqsFlag}=${value}`);
+      return true;
+    }
+  }
+  return false;
+}
+
+/** Applies a placement to `raw` (a structuredClone the caller owns), container `index`. */
+export function applyPlacement(raw: unknown, index: number, p: Placement): void {
+  if (!isObj(raw)) return;
+  const spec = child(raw, 'spec');
+  if (p.replicas !== undefined) spec['replicas'] = p.replicas;
+  const meta = child(raw, 'metadata');
+  if (Object.keys(p.annotations).length > 0) Object.assign(child(meta, 'annotations'), p.annotations);
+  const template = child(spec, 'template');
+  Object.assign(child(child(template, 'metadata'), 'labels'), p.podLabels);
+  const podSpec = child(template, 'spec');
+  if (p.nodeSelector !== undefined) child(podSpec, 'nodeSelector')[p.nodeSelector.key] = p.nodeSelector.value;
+  const container = list(podSpec, 'containers')[index];
+  if (!isObj(container)) return;
+  if (p.gpu !== undefined) {
+    const resources = child(container, 'resources');
+    child(resources, 'requests')[p.gpu.resource] = String(p.gpu.count);
+    child(resources, 'limits')[p.gpu.resource] = String(p.gpu.count);
+  }
+  const env = list(container, 'env');
+  const existing = env.find((e) => isObj(e) && e['name'] === BatchSizeEnv);
+  const value = String(p.maxBatch);
+  // `value` replaces a valueFrom the user may have set: the batch size is inferno's decision.
+  if (isObj(existing)) {
+    delete existing['valueFrom'];
+    existing['value'] = value;
+  } else {
+    env.push({ name: BatchSizeEnv, value });
+  }
+  // vLLM has no environment variable for the batch size: reference ours from the arguments (Kubernetes expands it).
+  const ref = `$(${BatchSizeEnv})`;
+  const args = container['args'];
+  const command = container['command'];
+  if (Array.isArray(args) && replaceFlag(args, ref)) return;
+  if (Array.isArray(command) && replaceFlag(command, ref)) return;
+  list(container, 'args').push(`${MaxNumSeqsFlag}=${ref}`);
+}
