@@ -44,8 +44,9 @@ export const OptimizerSpecSchema = z.strictObject({
   modelProfile: z.strictObject({ accelerators: z.array(ProfileEntrySchema).min(1) }),
 }).superRefine((raw, ctx) => {
   // Runs even when fields failed (`when`), so one answer lists every problem: read defensively.
-  if (raw === null || typeof raw !== 'object') return;
-  const spec = raw as { serviceClass?: unknown; sloClassRef?: unknown; minReplicas?: unknown; maxReplicas?: unknown; modelProfile?: { accelerators?: unknown } };
+  const value: unknown = raw;
+  if (value === null || typeof value !== 'object') return;
+  const spec = value as { serviceClass?: unknown; sloClassRef?: unknown; minReplicas?: unknown; maxReplicas?: unknown; modelProfile?: { accelerators?: unknown } };
   if (spec.serviceClass === undefined && spec.sloClassRef === undefined) {
     ctx.addIssue({ code: 'custom', path: ['serviceClass'], message: 'set spec.serviceClass or spec.sloClassRef' });
   }

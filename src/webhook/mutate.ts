@@ -87,66 +87,89 @@ function planFor(server: Server, snap: ClusterSnapshot, cls: System['serviceClas
   return allocation !== undefined ? { allocation, reasons: [] } : { reasons: plan.unallocated[0]?.reasons ?? ['no allocation'] };
 }
 
-export function mutateDeployment(req: AdmissionRequest, view: ClusterView): Verdict {
-  if (req.operation !== 'CREATE' && req.operation !== 'UPDATE') return allow();
+interface Target {
+  readonly d: DeploymentView;
+  readonly namespace: string;
+  readonly optName: string;
+  readonly opt: OptimizerResource;
+  readonly cls: System['serviceClasses'][number];
+}
+
+/** The managed Deployment, its Optimizer and class — or the reason to leave it alone. */
+function resolve(req: AdmissionRequest, view: ClusterView, snap: ClusterSnapshot): Target | Verdict {
   const parsed = DeploymentSchema.safeParse(req.object);
   if (!parsed.success) return allow([`inferno: not a Deployment it can place (${parsed.error.issues[0]?.message ?? 'invalid'}); admitted unchanged`]);
   const d = parsed.data;
   if (d.metadata.labels?.[Label.managed] !== 'true') return allow();
-  const annotations = d.metadata.annotations ?? {};
   const namespace = req.namespace ?? d.metadata.namespace ?? 'default';
-  const optName = annotations[Annotation.optimizer] ?? d.metadata.name ?? req.name ?? '';
+  const optName = d.metadata.annotations?.[Annotation.optimizer] ?? d.metadata.name ?? req.name ?? '';
   const opt = view.optimizer(namespace, optName);
   if (opt === undefined) return allow([`inferno: Optimizer ${namespace}/${optName} not found; admitted unchanged`]);
-  const snap = view.snapshot();
   const { cls, problem } = classOf(opt, snap.classes);
   if (cls === undefined) return allow([`inferno: Optimizer ${namespace}/${optName}: ${problem?.message ?? 'no service class'}; admitted unchanged`]);
+  return { d, namespace, optName, opt, cls };
+}
 
-  const warnings: string[] = [];
-  const { load, source, warnings: loadWarnings } = chooseLoad(opt, annotations);
-  warnings.push(...loadWarnings);
+function containerIndex(d: DeploymentView, warnings: string[]): number {
   const containers = d.spec.template.spec.containers;
-  const wanted = annotations[Annotation.container];
-  let index = wanted !== undefined ? containers.findIndex((c) => c.name === wanted) : 0;
-  if (index < 0) {
-    warnings.push(`inferno: container "${wanted ?? ''}" not found; using "${containers[0]?.name ?? ''}"`);
-    index = 0;
-  }
+  const wanted = d.metadata.annotations?.[Annotation.container];
+  if (wanted === undefined) return 0;
+  const index = containers.findIndex((c) => c.name === wanted);
+  if (index >= 0) return index;
+  warnings.push(`inferno: container "${wanted}" not found; using "${containers[0]?.name ?? ''}"`);
+  return 0;
+}
 
-  const base = serverFromOptimizer(opt, cls);
-  const ours = d.spec.template.metadata?.labels?.[Label.accelerator];
+/** The server to solve for: the Optimizer's, with the chosen load, limited to accelerators the Deployment allows. */
+function serverFor(t: Target, snap: ClusterSnapshot, load: Load | undefined): { server: Server; kept: boolean; pinned?: { key: string; value: string } } {
+  const base = serverFromOptimizer(t.opt, t.cls);
+  const ours = t.d.spec.template.metadata?.labels?.[Label.accelerator];
   const kept = ours !== undefined && base.profiles.some((p) => p.accelerator === ours);
-  const pinned = userPinnedDevice(d, snap.accelerators);
+  const pinned = userPinnedDevice(t.d, snap.accelerators);
   const allowed = new Set(snap.accelerators.filter((a) => pinned === undefined || (a.labelKey === pinned.key && a.device === pinned.value)).map((a) => a.name));
   const server: Server = {
     ...base,
     load: load ?? { arrivalRate: 0, avgInTokens: base.load.avgInTokens, avgOutTokens: base.load.avgOutTokens },
     profiles: base.profiles.filter((p) => allowed.has(p.accelerator)),
-    ...(kept ? { keepAccelerator: true, current: { accelerator: ours, numReplicas: d.spec.replicas ?? 1, maxBatch: 0, cost: 0 } } : {}),
+    ...(kept ? { keepAccelerator: true, current: { accelerator: ours, numReplicas: t.d.spec.replicas ?? 1, maxBatch: 0, cost: 0 } } : {}),
   };
+  return pinned !== undefined ? { server, kept, pinned } : { server, kept };
+}
+
+function placementOf(a: Allocation, server: Server, snap: ClusterSnapshot, source: LoadChoice['source'], create: boolean, warnings: string[]): Placement {
+  const acc = snap.accelerators.find((x) => x.name === a.accelerator);
+  const profile = server.profiles.find((p) => p.accelerator === a.accelerator);
+  const selector = acc?.labelKey !== undefined && acc.device !== undefined ? { key: acc.labelKey, value: acc.device } : undefined;
+  if (selector === undefined) warnings.push(`inferno: accelerator ${a.accelerator} has no device label in the catalog; no nodeSelector set`);
+  return {
+    ...(selector !== undefined ? { nodeSelector: selector } : {}),
+    ...(acc?.resource !== undefined && profile !== undefined ? { gpu: { resource: acc.resource, count: profile.accCount * acc.multiplicity } } : {}),
+    maxBatch: a.maxBatch,
+    podLabels: { [Label.accelerator]: a.accelerator },
+    annotations: { [Annotation.decision]: decisionRecord(a, source) },
+    ...(create ? { replicas: a.numReplicas } : {}),
+  };
+}
+
+export function mutateDeployment(req: AdmissionRequest, view: ClusterView): Verdict {
+  if (req.operation !== 'CREATE' && req.operation !== 'UPDATE') return allow();
+  const snap = view.snapshot();
+  const t = resolve(req, view, snap);
+  if ('type' in t) return t;
+  const { load, source, warnings } = chooseLoad(t.opt, t.d.metadata.annotations ?? {});
+  const index = containerIndex(t.d, warnings);
+  const { server, kept, pinned } = serverFor(t, snap, load);
   if (server.profiles.length === 0) {
     const why = pinned !== undefined ? `nodeSelector ${pinned.key}=${pinned.value} matches no profiled accelerator` : 'no profiled accelerator is in the catalog';
     return allow([...warnings, `inferno: ${why}; admitted unchanged`]);
   }
   // An UPDATE of a Deployment already placed refreshes its settings: its own pods hold the capacity, so it is not
   // counted again. A CREATE is planned against free capacity even on reinvocation, so both passes agree.
-  const { allocation: a, reasons } = planFor(server, snap, cls, kept && req.operation === 'UPDATE');
-  if (a === undefined) return allow([...warnings, `inferno: no placement for ${namespace}/${optName}: ${reasons.slice(0, 2).join('; ')}; admitted unchanged`]);
+  const { allocation: a, reasons } = planFor(server, snap, t.cls, kept && req.operation === 'UPDATE');
+  if (a === undefined) return allow([...warnings, `inferno: no placement for ${t.namespace}/${t.optName}: ${reasons.slice(0, 2).join('; ')}; admitted unchanged`]);
   if (!a.sloMet) warnings.push(`inferno: ${a.numReplicas} of ${a.neededReplicas} replicas needed fit on ${a.accelerator}; the SLO will not be met`);
-
-  const acc = snap.accelerators.find((x) => x.name === a.accelerator);
-  const profile = server.profiles.find((p) => p.accelerator === a.accelerator);
-  if (acc?.labelKey === undefined || acc.device === undefined) warnings.push(`inferno: accelerator ${a.accelerator} has no device label in the catalog; no nodeSelector set`);
-  const placement: Placement = {
-    ...(acc?.labelKey !== undefined && acc.device !== undefined ? { nodeSelector: { key: acc.labelKey, value: acc.device } } : {}),
-    ...(acc?.resource !== undefined && profile !== undefined ? { gpu: { resource: acc.resource, count: profile.accCount * acc.multiplicity } } : {}),
-    maxBatch: a.maxBatch,
-    podLabels: { [Label.accelerator]: a.accelerator },
-    annotations: { [Annotation.decision]: decisionRecord(a, source) },
-    ...(req.operation === 'CREATE' ? { replicas: a.numReplicas } : {}),
-  };
   const mutated: unknown = structuredClone(req.object);
-  applyPlacement(mutated, index, placement);
+  applyPlacement(mutated, index, placementOf(a, server, snap, source, req.operation === 'CREATE', warnings));
   const ops = jsonpatch.compare(req.object as object, mutated as object) as JsonPatchOp[];
   return patch(ops, warnings);
 }
