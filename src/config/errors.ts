@@ -32,7 +32,7 @@ export function formatPath(path: readonly PropertyKey[]): string {
   return out;
 }
 
-export function issueLocation(i: InputIssue): string {
+export function issueLocation(i: Omit<InputIssue, 'message'>): string {
   const where = [i.file, i.document].filter((x): x is string => x !== undefined && x !== '').join(' ');
   const path = i.path === '' ? '' : i.path;
   return [where, path].filter((x) => x !== '').join(': ');

@@ -96,3 +96,37 @@ describe('inferno plan', () => {
     assert.match(top.stdout, /plan {6}choose GPU type/);
   });
 });
+
+describe('inferno validate', () => {
+  test('passes the sample Optimizer against the deploy/ configuration', async () => {
+    const r = await inferno('validate', '-f', new URL('../../samples/optimizer-granite.yaml', import.meta.url).pathname);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /^ok {7}.*optimizer-granite\.yaml document 1 \(Optimizer granite-13b\)$/m);
+    assert.match(r.stdout, /1 object checked, 0 invalid/);
+  });
+
+  test('exits 2 and names every field at fault', async () => {
+    const bad = join(dir, 'invalid-optimizer.yaml');
+    await writeFile(bad, `apiVersion: llmd.ai/v1alpha1
+kind: Optimizer
+metadata: {name: g}
+spec:
+  modelID: ibm-granite/granite-13b-instruct
+  serviceClass: Premium
+  modelProfile:
+    accelerators:
+      - {acc: B200, maxBatchSize: 8, alpha: 1, beta: 0.1}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: c, labels: {inferno.llmd.ai/config: service-classes}}
+data:
+  gold: "name: Gold\\npriority: 500\\ndata: []"
+`);
+    const r = await inferno('validate', '-f', bad, '--config', new URL('../../deploy/base/config.yaml', import.meta.url).pathname);
+    assert.equal(r.code, 2, r.stdout + r.stderr);
+    assert.match(r.stdout, /invalid {2}.*document 1 \(Optimizer g\): spec\.modelProfile\.accelerators\[0\]\.acc: accelerator "B200" is not in the accelerator catalog/);
+    assert.match(r.stdout, /invalid {2}.*document 2 \(ConfigMap c\): data\.gold\.priority: priority runs from 1 \(highest\) to 100/);
+    assert.match(r.stdout, /2 objects checked, 2 invalid/);
+  });
+});
