@@ -1,7 +1,7 @@
 // Queueing analyzer of one replica of a batching LLM server (model-and-solver.md §2–§4). Units: times in ms,
 // internal rates in req/ms, the API in req/s. Pure: every call is a function of its arguments.
 import { bisect } from './bisect.js';
-import { solveChain } from './chain.js';
+import { solveTimes } from './chain.js';
 
 /** Upstream MaxQueueToBatchRatio: the queue holds 10 batches. */
 export const QueueToBatchRatio = 10;
@@ -134,10 +134,7 @@ function v2Shape(p: ServiceParams): Result<Shape> {
     states,
     logMu: logMu.value,
     evaluate(lambda) {
-      const c = solveChain(lambda, logMu.value, states);
-      const t = c.inSystem / c.throughput;
-      const s = c.inService / c.throughput;
-      const w = Math.max(t - s, 0);
+      const { chain: c, response: t, service: s, wait: w } = solveTimes(lambda, logMu.value, states);
       // Invert S = pre(n) + D·dec(n) for the batch size a request sees. γ is subtracted even when I = 0 (upstream
       // quirk kept for compatibility: recorded numbers depend on it, model-and-solver.md §14.2).
       const nEff = slope > 0 ? Math.min(Math.max((s - (gamma + alpha * decodes)) / slope, 0), n) : 0;
@@ -173,10 +170,7 @@ function v1Shape(p: ServiceParams): Result<Shape> {
     states,
     logMu: logMu.value,
     evaluate(lambda) {
-      const c = solveChain(lambda, logMu.value, states);
-      const t = c.inSystem / c.throughput;
-      const s = c.inService / c.throughput;
-      const w = Math.max(t - s, 0);
+      const { chain: c, response: t, service: s, wait: w } = solveTimes(lambda, logMu.value, states);
       return {
         throughput: 1000 * c.throughput,
         respTime: t,

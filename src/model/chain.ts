@@ -78,3 +78,20 @@ export function solveChain(lambda: number, logMu: readonly number[], states: num
     pFull,
   };
 }
+
+export interface Times {
+  readonly chain: ChainResult;
+  /** mean response time T = L/X (Little's law), ms */
+  readonly response: number;
+  /** mean time in service S = L_s/X, ms */
+  readonly service: number;
+  /** mean queueing wait W = T − S, ms */
+  readonly wait: number;
+}
+
+export function solveTimes(lambda: number, logMu: readonly number[], states: number): Times {
+  const chain = solveChain(lambda, logMu, states);
+  const response = chain.inSystem / chain.throughput;
+  const service = chain.inService / chain.throughput;
+  return { chain, response, service, wait: Math.max(response - service, 0) };
+}

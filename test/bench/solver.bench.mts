@@ -4,17 +4,7 @@
 import type { Accelerator, PerfProfile, Server, ServiceClass, System } from '../../src/domain/types.js';
 import { createHighsBackend } from '../../src/io/highs.js';
 import { prepare, solve, solveExact } from '../../src/solver/index.js';
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { rng } from '../support/assert.js';
 
 function scenario(servers: number, types: number, seed = 42): System {
   const r = rng(seed);
