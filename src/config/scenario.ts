@@ -124,17 +124,25 @@ export function classOf(o: OptimizerResource, classes: ClassIndex): { cls?: Serv
   return cls !== undefined ? { cls } : { problem: { path: 'spec.serviceClass', message: `service class "${name}" does not exist` } };
 }
 
+/** The allocation the scaler last recorded in status, if any. */
+function currentOf(o: OptimizerResource): Pick<Server, 'current'> {
+  const st = o.status;
+  if (st?.accelerator === undefined || st.accelerator === '') return {};
+  return { current: { accelerator: st.accelerator, numReplicas: st.replicas ?? 0, maxBatch: st.maxBatch ?? 0, cost: st.cost ?? 0 } };
+}
+
+function loadOf(o: OptimizerResource): Server['load'] {
+  const l = o.status?.load;
+  return l === undefined ? { arrivalRate: 0, avgInTokens: 0, avgOutTokens: 0 } : { arrivalRate: l.arrivalRate, avgInTokens: l.avgInTokens, avgOutTokens: l.avgOutTokens };
+}
+
 export function serverFromOptimizer(o: OptimizerResource, cls: ServiceClass | undefined): Server {
   const s = o.spec;
-  const st = o.status;
-  const current = st?.accelerator !== undefined && st.accelerator !== ''
-    ? { current: { accelerator: st.accelerator, numReplicas: st.replicas ?? 0, maxBatch: st.maxBatch ?? 0, cost: st.cost ?? 0 } }
-    : {};
   return {
     name: serverName(o),
     class: cls?.name ?? s.serviceClass ?? s.sloClassRef?.key ?? '',
     model: s.modelID,
-    load: { arrivalRate: st?.load?.arrivalRate ?? 0, avgInTokens: st?.load?.avgInTokens ?? 0, avgOutTokens: st?.load?.avgOutTokens ?? 0 },
+    load: loadOf(o),
     minReplicas: s.minReplicas ?? 1,
     ...(s.maxReplicas !== undefined ? { maxReplicas: s.maxReplicas } : {}),
     maxBatchSize: s.maxBatchSize ?? 0,
@@ -142,7 +150,7 @@ export function serverFromOptimizer(o: OptimizerResource, cls: ServiceClass | un
     profiles: s.modelProfile.accelerators.map((p) => ({
       accelerator: p.acc, accCount: p.accCount, maxBatchSize: p.maxBatchSize, atTokens: p.atTokens, alpha: p.alpha, beta: p.beta, gamma: p.gamma, delta: p.delta,
     })),
-    ...current,
+    ...currentOf(o),
   };
 }
 

@@ -81,7 +81,9 @@ export function partsOfSystemData(data: unknown, file: string): RawParts {
   return out;
 }
 
-export function systemFromUpstream(raw: RawParts): System {
+type Parsed<K extends keyof typeof UpstreamParts> = z.infer<(typeof UpstreamParts)[K]['schema']>;
+
+function parseParts(raw: RawParts): Parts {
   const issues: InputIssue[] = [];
   const parsed = {} as Parts;
   for (const key of Object.keys(UpstreamParts) as (keyof typeof UpstreamParts)[]) {
@@ -95,23 +97,16 @@ export function systemFromUpstream(raw: RawParts): System {
     else issues.push(...fromZod(r.error, { file: part.file, prefix: part.prefix }));
   }
   if (issues.length > 0) throw new InputError(issues);
-  const { accelerators: accs, models, classes, servers, optimizer, capacity } = parsed;
-  if (accs === undefined || models === undefined || classes === undefined || servers === undefined) throw new InputError(issues);
+  return parsed;
+}
 
-  const v1 = models.models.some((m) => m.decodeparms === undefined)
-    || servers.servers.some((s) => s.currentalloc?.load?.avglength !== undefined);
-
-  const accelerators: Accelerator[] = accs.accelerators.map((a) => ({
-    name: a.name, type: a.type === '' ? a.name : a.type, multiplicity: a.multiplicity > 0 ? a.multiplicity : 1, cost: a.cost,
-    ...(a.memsize !== undefined ? { memSize: a.memsize } : {}),
-  }));
-
+function profilesByModel(models: Parsed<'models'>, file: string, issues: InputIssue[]): Map<string, PerfProfile[]> {
   const profiles = new Map<string, PerfProfile[]>();
   models.models.forEach((m, i) => {
     const alpha = m.decodeparms?.alpha ?? m.alpha;
     const beta = m.decodeparms?.beta ?? m.beta;
     if (alpha === undefined || beta === undefined) {
-      issues.push({ file: raw.models?.file ?? '', path: `models[${i}]`, message: 'needs decodeParms {alpha, beta} (v2) or alpha and beta (v1)' });
+      issues.push({ file, path: `models[${i}]`, message: 'needs decodeParms {alpha, beta} (v2) or alpha and beta (v1)' });
       return;
     }
     const list = profiles.get(m.name) ?? [];
@@ -121,41 +116,49 @@ export function systemFromUpstream(raw: RawParts): System {
     });
     profiles.set(m.name, list);
   });
+  return profiles;
+}
 
-  const classMap = new Map<string, { priority: number; targets: ModelTarget[] }>();
-  const target = (model: string, t: { 'slo-itl'?: number | undefined; 'slo-tpot'?: number | undefined; 'slo-ttft'?: number | undefined; 'slo-ttw'?: number | undefined; 'slo-tps'?: number | undefined }): ModelTarget => ({
-    model, itl: t['slo-itl'] ?? t['slo-tpot'] ?? 0, ttft: t['slo-ttft'] ?? 0, tps: t['slo-tps'] ?? 0, ttw: t['slo-ttw'] ?? 0,
-  });
+type SloRow = { 'slo-itl'?: number | undefined; 'slo-tpot'?: number | undefined; 'slo-ttft'?: number | undefined; 'slo-ttw'?: number | undefined; 'slo-tps'?: number | undefined };
+const targetOf = (model: string, t: SloRow): ModelTarget => ({
+  model, itl: t['slo-itl'] ?? t['slo-tpot'] ?? 0, ttft: t['slo-ttft'] ?? 0, tps: t['slo-tps'] ?? 0, ttw: t['slo-ttw'] ?? 0,
+});
+
+/** v2 classes carry modelTargets; v1 has one flat row per (class, model). */
+function serviceClassesOf(classes: Parsed<'classes'>): ServiceClass[] {
+  const byName = new Map<string, { priority: number; targets: ModelTarget[] }>();
   for (const c of classes.serviceclasses) {
-    const entry = classMap.get(c.name) ?? { priority: clampPriority(c.priority), targets: [] };
-    if (c.modeltargets !== undefined) entry.targets.push(...c.modeltargets.map((t) => target(t.model, t)));
-    if (c.model !== undefined) entry.targets.push(target(c.model, c));
-    classMap.set(c.name, entry);
+    const entry = byName.get(c.name) ?? { priority: clampPriority(c.priority), targets: [] };
+    if (c.modeltargets !== undefined) entry.targets.push(...c.modeltargets.map((t) => targetOf(t.model, t)));
+    if (c.model !== undefined) entry.targets.push(targetOf(c.model, c));
+    byName.set(c.name, entry);
   }
-  const serviceClasses: ServiceClass[] = [...classMap].map(([name, c]) => ({ name, priority: c.priority, targets: c.targets }));
+  return [...byName].map(([name, c]) => ({ name, priority: c.priority, targets: c.targets }));
+}
 
-  const systemServers: Server[] = servers.servers.map((s) => {
-    const alloc = s.currentalloc;
-    const load = alloc?.load;
-    const out = v1 ? (load?.avglength ?? 0) : (load?.avgouttokens ?? 0);
-    const current = alloc !== undefined && alloc.accelerator !== ''
-      ? { current: { accelerator: alloc.accelerator, numReplicas: alloc.numreplicas, maxBatch: alloc.maxbatch, cost: alloc.cost } }
-      : {};
-    return {
-      name: s.name,
-      class: s.class === '' ? 'Free' : s.class,
-      model: s.model,
-      load: { arrivalRate: load?.arrivalrate ?? 0, avgInTokens: v1 ? 0 : Math.trunc(load?.avgintokens ?? 0), avgOutTokens: Math.trunc(out) },
-      minReplicas: s.minnumreplicas,
-      maxBatchSize: s.maxbatchsize,
-      keepAccelerator: s.keepaccelerator,
-      profiles: profiles.get(s.model) ?? [],
-      ...current,
-    };
-  });
+function serverOf(s: Parsed<'servers'>['servers'][number], v1: boolean, profiles: ReadonlyMap<string, PerfProfile[]>): Server {
+  const alloc = s.currentalloc;
+  const load = alloc?.load;
+  const out = v1 ? load?.avglength : load?.avgouttokens;
+  const current = alloc !== undefined && alloc.accelerator !== ''
+    ? { current: { accelerator: alloc.accelerator, numReplicas: alloc.numreplicas, maxBatch: alloc.maxbatch, cost: alloc.cost } }
+    : {};
+  return {
+    name: s.name,
+    class: s.class === '' ? 'Free' : s.class,
+    model: s.model,
+    // Go truncated token counts to int; v1 has no input tokens, its avgLength plays the output's role.
+    load: { arrivalRate: load?.arrivalrate ?? 0, avgInTokens: v1 ? 0 : Math.trunc(load?.avgintokens ?? 0), avgOutTokens: Math.trunc(out ?? 0) },
+    minReplicas: s.minnumreplicas,
+    maxBatchSize: s.maxbatchsize,
+    keepAccelerator: s.keepaccelerator,
+    profiles: profiles.get(s.model) ?? [],
+    ...current,
+  };
+}
 
-  const opt = optimizer?.optimizer;
-  const options: OptimizerOptions = {
+function optionsOf(opt: Parsed<'optimizer'>['optimizer'] | undefined, v1: boolean): OptimizerOptions {
+  return {
     unlimited: opt?.unlimited ?? false,
     saturationPolicy: policyOf(opt?.saturationpolicy ?? 'None'),
     delayedBestEffort: opt?.delayedbesteffort ?? false,
@@ -163,9 +166,27 @@ export function systemFromUpstream(raw: RawParts): System {
     penaltyFactor: 0.1,
     analyzer: v1 ? 'v1' : 'v2',
   };
-  const counts = capacity?.count ?? accs.count ?? [];
+}
+
+export function systemFromUpstream(raw: RawParts): System {
+  const { accelerators: accs, models, classes, servers, optimizer, capacity } = parseParts(raw);
+  if (accs === undefined || models === undefined || classes === undefined || servers === undefined) throw new InputError([]);
+  const issues: InputIssue[] = [];
+  const v1 = models.models.some((m) => m.decodeparms === undefined) || servers.servers.some((s) => s.currentalloc?.load?.avglength !== undefined);
+  const accelerators: Accelerator[] = accs.accelerators.map((a) => ({
+    name: a.name, type: a.type === '' ? a.name : a.type, multiplicity: a.multiplicity > 0 ? a.multiplicity : 1, cost: a.cost,
+    ...(a.memsize !== undefined ? { memSize: a.memsize } : {}),
+  }));
+  const profiles = profilesByModel(models, raw.models?.file ?? '', issues);
+  // v1's combined system-data.json nests the counts under acceleratorData.
   const cap: Record<string, number> = {};
-  for (const c of counts) cap[c.type] = (cap[c.type] ?? 0) + c.count;
+  for (const c of capacity?.count ?? accs.count ?? []) cap[c.type] = (cap[c.type] ?? 0) + c.count;
   if (issues.length > 0) throw new InputError(issues);
-  return { accelerators, serviceClasses, servers: systemServers, options, capacity: cap };
+  return {
+    accelerators,
+    serviceClasses: serviceClassesOf(classes),
+    servers: servers.servers.map((s) => serverOf(s, v1, profiles)),
+    options: optionsOf(optimizer?.optimizer, v1),
+    capacity: cap,
+  };
 }
