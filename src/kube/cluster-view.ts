@@ -74,7 +74,8 @@ export function buildSnapshot(s: Sources): ClusterSnapshot {
   let controller: ControllerSettings = { options: {} };
   const maps = [...s.configMaps.list()].sort((a, b) => `${a.metadata?.namespace ?? ''}/${a.metadata?.name ?? ''}`.localeCompare(`${b.metadata?.namespace ?? ''}/${b.metadata?.name ?? ''}`));
   for (const raw of maps) {
-    const r = ConfigMapSchema.safeParse(raw);
+    // Items of a typed list carry no apiVersion/kind (watch events do): supply them.
+    const r = ConfigMapSchema.safeParse({ apiVersion: 'v1', kind: 'ConfigMap', ...raw });
     if (!r.success) continue;
     const cm = r.data;
     const where = { document: `ConfigMap ${cm.metadata.namespace ?? ''}/${cm.metadata.name}` };
