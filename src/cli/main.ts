@@ -1,11 +1,17 @@
 // The `inferno` command: dispatch, and the one place where errors become exit codes and messages.
 import { InputError, issueLocation } from '../config/errors.js';
+import { certsCommand, certsHelp } from './certs.js';
 import { planCommand, planHelp } from './plan.js';
+import { serveCommand, serveHelp } from './serve.js';
+import { validateCommand, validateHelp } from './validate.js';
 import type { Io } from './usage.js';
 import { UsageError } from './usage.js';
 
 const commands: Record<string, { summary: string; help: string; run: (args: readonly string[], io: Io) => Promise<number> }> = {
   plan: { summary: 'choose GPU type, replicas and batch size for every model server', help: planHelp, run: planCommand },
+  validate: { summary: 'check Optimizer resources and inferno ConfigMaps as the webhook does', help: validateHelp, run: validateCommand },
+  serve: { summary: 'run the admission webhook server (HTTPS)', help: serveHelp, run: serveCommand },
+  certs: { summary: 'create a CA and the webhook serving certificate', help: certsHelp, run: certsCommand },
 };
 
 export const mainHelp = `Usage: inferno <command> [options]

@@ -1,0 +1,30 @@
+// `inferno serve` flags: defaults, conversions and the combinations refused with a usage error.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { parseServeArgs } from '../../../src/cli/serve.js';
+import { UsageError } from '../../../src/cli/usage.js';
+
+test('defaults: 0.0.0.0:8443, certs/ under the working directory, a cluster, 3 s drain, 10 s grace', () => {
+  assert.deepEqual(parseServeArgs([], '/work'), {
+    port: 8443, host: '0.0.0.0', certDir: '/work/certs', kube: { kubeconfig: undefined }, scenario: undefined, drainMs: 3000, graceMs: 10_000, injectCaBundle: undefined,
+  });
+});
+
+test('flags are converted and resolved against the working directory', () => {
+  assert.deepEqual(parseServeArgs(['--port', '0', '--host', '127.0.0.1', '--cert-dir', 'x', '--kubeconfig', 'kc', '--drain-seconds', '0', '--grace-seconds', '2', '--inject-ca-bundle', '--mutating-config', 'm'], '/w'), {
+    port: 0, host: '127.0.0.1', certDir: '/w/x', kube: { kubeconfig: '/w/kc' }, scenario: undefined, drainMs: 0, graceMs: 2000, injectCaBundle: { mutating: 'm', validating: 'inferno-webhook' },
+  });
+  const noKube = parseServeArgs(['--no-kube'], '/w');
+  assert.ok(noKube !== 'help');
+  assert.equal(noKube.kube, undefined);
+  const scenario = parseServeArgs(['--scenario', 's.yaml'], '/w');
+  assert.ok(scenario !== 'help');
+  assert.deepEqual([scenario.kube, scenario.scenario], [undefined, '/w/s.yaml'], '--scenario serves without a cluster');
+  assert.equal(parseServeArgs(['-h'], '/w'), 'help');
+});
+
+test('bad values and contradictions are usage errors', () => {
+  for (const args of [['--port', '65536'], ['--port', '-1'], ['--port', '80.5'], ['--drain-seconds', 'soon'], ['--no-kube', '--inject-ca-bundle'], ['--no-kube', '--kubeconfig', 'k'], ['--scenario', 's', '--kubeconfig', 'k'], ['--what']]) {
+    assert.throws(() => parseServeArgs(args, '/w'), UsageError, args.join(' '));
+  }
+});
