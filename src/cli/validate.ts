@@ -6,9 +6,9 @@ import type { InputIssue } from '../config/errors.js';
 import { InputError, issueLocation } from '../config/errors.js';
 import { ConfigMapSchema } from '../config/resources.js';
 import type { ClassIndex } from '../config/scenario.js';
-import { acceleratorsFromConfigMap, classesFromConfigMap, parseYamlDocuments } from '../config/scenario.js';
+import { configFromMaps, parseYamlDocuments } from '../config/scenario.js';
 import type { Accelerator } from '../config/schema.js';
-import { ConfigRole, Label, OptimizerApi } from '../domain/keys.js';
+import { OptimizerApi } from '../domain/keys.js';
 import { checkConfigMap, checkOptimizer } from '../webhook/validate.js';
 import type { Io } from './usage.js';
 import { UsageError, parseCommandArgs } from './usage.js';
@@ -49,17 +49,12 @@ async function readDocs(path: string): Promise<Doc[]> {
 const kindOf = (v: unknown): unknown => (v !== null && typeof v === 'object' ? (v as { kind?: unknown }).kind : undefined);
 
 function configFrom(docs: readonly Doc[]): { accelerators: Accelerator[]; classes: ClassIndex } {
-  const accelerators: Accelerator[] = [];
-  const classes: ClassIndex = { byRef: new Map(), byName: new Map() };
-  const ignored: InputIssue[] = [];
-  for (const d of docs) {
+  const maps = docs.flatMap((d) => {
     const r = ConfigMapSchema.safeParse(d.value);
-    if (!r.success) continue;
-    const role = r.data.metadata.labels?.[Label.config];
-    if (role === ConfigRole.accelerators) accelerators.push(...acceleratorsFromConfigMap(r.data, {}, ignored));
-    if (role === ConfigRole.serviceClasses) classesFromConfigMap(r.data, {}, ignored, classes);
-  }
-  return { accelerators, classes };
+    return r.success ? [{ cm: r.data, where: {} }] : [];
+  });
+  // Problems in these maps are reported by the per-document check below, not twice.
+  return configFromMaps(maps, []);
 }
 
 /** The webhook's checks for one document, or undefined for kinds that are not inferno's. */

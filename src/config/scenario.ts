@@ -263,19 +263,40 @@ function classify(docs: readonly Doc[], issues: InputIssue[]): ScenarioObjects {
   return out;
 }
 
-/** Builds the solver input from cluster objects; throws InputError listing every problem. */
-export function systemFromObjects(objs: ScenarioObjects): System {
-  const issues: InputIssue[] = [];
+export interface InfernoConfig {
+  readonly accelerators: Accelerator[];
+  readonly classes: ClassIndex;
+  readonly controller: ControllerSettings;
+}
+
+/**
+ * inferno's configuration from its ConfigMaps, told apart by the inferno.llmd.ai/config label; problems go to
+ * `issues`, maps with another role to `onOther` (ignored when absent).
+ */
+export function configFromMaps(
+  maps: readonly { readonly cm: ConfigMapResource; readonly where: Where }[],
+  issues: InputIssue[],
+  onOther?: (where: Where) => void,
+): InfernoConfig {
   const accelerators: Accelerator[] = [];
   const classes: ClassIndex = { byRef: new Map(), byName: new Map() };
   let controller: ControllerSettings = { options: {} };
-  for (const { cm, where } of objs.configMaps) {
+  for (const { cm, where } of maps) {
     const role = cm.metadata.labels?.[Label.config];
     if (role === ConfigRole.accelerators) accelerators.push(...acceleratorsFromConfigMap(cm, where, issues));
     else if (role === ConfigRole.serviceClasses) classesFromConfigMap(cm, where, issues, classes);
     else if (role === ConfigRole.controller) controller = controllerFromConfigMap(cm, where, issues);
-    else issues.push(at(where, `metadata.labels["${Label.config}"]`, `a ConfigMap in a scenario needs this label: ${Object.values(ConfigRole).join(', ')}`));
+    else onOther?.(where);
   }
+  return { accelerators, classes, controller };
+}
+
+/** Builds the solver input from cluster objects; throws InputError listing every problem. */
+export function systemFromObjects(objs: ScenarioObjects): System {
+  const issues: InputIssue[] = [];
+  const { accelerators, classes, controller } = configFromMaps(objs.configMaps, issues, (where) => {
+    issues.push(at(where, `metadata.labels["${Label.config}"]`, `a ConfigMap in a scenario needs this label: ${Object.values(ConfigRole).join(', ')}`));
+  });
   if (accelerators.length === 0) issues.push({ path: '', message: `no accelerator catalog: add a ConfigMap labelled ${Label.config}: ${ConfigRole.accelerators}` });
   if (classes.byName.size === 0) issues.push({ path: '', message: `no service classes: add a ConfigMap labelled ${Label.config}: ${ConfigRole.serviceClasses}` });
   const known = new Set(accelerators.map((a) => a.name));
@@ -298,6 +319,14 @@ export function systemFromObjects(objs: ScenarioObjects): System {
   }
   if (issues.length > 0) throw new InputError(issues);
   return { accelerators, serviceClasses: [...classes.byName.values()], servers, options, capacity: capacity ?? {} };
+}
+
+/** The objects of a scenario file, validated one by one; throws InputError listing every problem. */
+export function scenarioObjects(text: string, file: string): ScenarioObjects {
+  const issues: InputIssue[] = [];
+  const objs = classify(parseYamlDocuments(text, file), issues);
+  if (issues.length > 0) throw new InputError(issues);
+  return objs;
 }
 
 export function systemFromScenarioText(text: string, file: string): System {

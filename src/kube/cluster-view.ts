@@ -6,10 +6,8 @@ import type { InputIssue } from '../config/errors.js';
 import { formatIssues } from '../config/errors.js';
 import type { NodeResource, OptimizerResource } from '../config/resources.js';
 import { ConfigMapSchema, NodeSchema, OptimizerSchema } from '../config/resources.js';
-import type { ClassIndex, ControllerSettings } from '../config/scenario.js';
-import { acceleratorsFromConfigMap, classesFromConfigMap, controllerFromConfigMap } from '../config/scenario.js';
-import type { Accelerator } from '../config/schema.js';
-import { ConfigRole, Label, OptimizerApi } from '../domain/keys.js';
+import { configFromMaps } from '../config/scenario.js';
+import { Label, OptimizerApi } from '../domain/keys.js';
 import type { ClusterSnapshot, ClusterView } from '../webhook/view.js';
 import type { PodUsage } from './inventory.js';
 import { freeCapacity } from './inventory.js';
@@ -69,21 +67,14 @@ interface Sources {
 /** Builds the snapshot from the caches; problems in inferno's ConfigMaps become messages, never exceptions. */
 export function buildSnapshot(s: Sources): ClusterSnapshot {
   const issues: InputIssue[] = [];
-  const accelerators: Accelerator[] = [];
-  const classes: ClassIndex = { byRef: new Map(), byName: new Map() };
-  let controller: ControllerSettings = { options: {} };
-  const maps = [...s.configMaps.list()].sort((a, b) => `${a.metadata?.namespace ?? ''}/${a.metadata?.name ?? ''}`.localeCompare(`${b.metadata?.namespace ?? ''}/${b.metadata?.name ?? ''}`));
-  for (const raw of maps) {
-    // Items of a typed list carry no apiVersion/kind (watch events do): supply them.
-    const r = ConfigMapSchema.safeParse({ apiVersion: 'v1', kind: 'ConfigMap', ...raw });
-    if (!r.success) continue;
-    const cm = r.data;
-    const where = { document: `ConfigMap ${cm.metadata.namespace ?? ''}/${cm.metadata.name}` };
-    const role = cm.metadata.labels?.[Label.config];
-    if (role === ConfigRole.accelerators) accelerators.push(...acceleratorsFromConfigMap(cm, where, issues));
-    else if (role === ConfigRole.serviceClasses) classesFromConfigMap(cm, where, issues, classes);
-    else if (role === ConfigRole.controller) controller = controllerFromConfigMap(cm, where, issues);
-  }
+  const maps = [...s.configMaps.list()]
+    .sort((a, b) => `${a.metadata?.namespace ?? ''}/${a.metadata?.name ?? ''}`.localeCompare(`${b.metadata?.namespace ?? ''}/${b.metadata?.name ?? ''}`))
+    .flatMap((raw) => {
+      // Items of a typed list carry no apiVersion/kind (watch events do): supply them.
+      const r = ConfigMapSchema.safeParse({ apiVersion: 'v1', kind: 'ConfigMap', ...raw });
+      return r.success ? [{ cm: r.data, where: { document: `ConfigMap ${r.data.metadata.namespace ?? ''}/${r.data.metadata.name}` } }] : [];
+    });
+  const { accelerators, classes, controller } = configFromMaps(maps, issues);
   const nodes: NodeResource[] = s.nodes.list().flatMap((n) => {
     const r = NodeSchema.safeParse({ apiVersion: 'v1', kind: 'Node', ...n });
     return r.success ? [r.data] : [];

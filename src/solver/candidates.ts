@@ -50,9 +50,17 @@ export interface ServerCandidates {
 export interface AnalyzerCache {
   readonly analyzers: Map<string, Result<QueueAnalyzer>>;
   readonly sizes: Map<string, Result<SizeResult>>;
+  /** a long-lived cache (the webhook's) starts over beyond this many entries, so it cannot grow without bound */
+  readonly maxEntries: number;
 }
 
-export const createAnalyzerCache = (): AnalyzerCache => ({ analyzers: new Map(), sizes: new Map() });
+export const createAnalyzerCache = (maxEntries = Number.POSITIVE_INFINITY): AnalyzerCache => ({ analyzers: new Map(), sizes: new Map(), maxEntries });
+
+function remember<V>(map: Map<string, V>, key: string, value: V, max: number): V {
+  if (map.size >= max) map.clear();
+  map.set(key, value);
+  return value;
+}
 
 /** N: the configured batch size, else the profile's scaled from atTokens to this output length (§2.1). */
 export function batchSize(server: Server, profile: PerfProfile): number {
@@ -67,11 +75,8 @@ function analyzerFor(kind: AnalyzerKind, server: Server, profile: PerfProfile, c
   const { alpha, beta, gamma, delta } = profile;
   const { avgInTokens, avgOutTokens } = server.load;
   const key = [kind, alpha, beta, gamma, delta, n, avgInTokens, avgOutTokens].join('|');
-  let analyzer = cache.analyzers.get(key);
-  if (analyzer === undefined) {
-    analyzer = createAnalyzer(kind, { alpha, beta, gamma, delta, maxBatch: n, inTokens: avgInTokens, outTokens: avgOutTokens });
-    cache.analyzers.set(key, analyzer);
-  }
+  const analyzer = cache.analyzers.get(key)
+    ?? remember(cache.analyzers, key, createAnalyzer(kind, { alpha, beta, gamma, delta, maxBatch: n, inTokens: avgInTokens, outTokens: avgOutTokens }), cache.maxEntries);
   return { key, analyzer };
 }
 
@@ -130,11 +135,7 @@ export function candidateFor(server: Server, acc: Accelerator, profile: PerfProf
   const { key, analyzer } = analyzerFor(ctx.kind, server, profile, ctx.cache);
   if (!analyzer.ok) return { ok: false, reason: analyzer.reason };
   const sizeKey = [key, target.ttft, target.itl, target.tps, target.ttw].join('|');
-  let sized = ctx.cache.sizes.get(sizeKey);
-  if (sized === undefined) {
-    sized = analyzer.value.size(toTargets(target));
-    ctx.cache.sizes.set(sizeKey, sized);
-  }
+  const sized = ctx.cache.sizes.get(sizeKey) ?? remember(ctx.cache.sizes, sizeKey, analyzer.value.size(toTargets(target)), ctx.cache.maxEntries);
   if (!sized.ok) return { ok: false, reason: sized.reason };
   const rateStar = sized.value.rateStar;
   const demand = demandOf(server, target);

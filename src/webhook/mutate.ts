@@ -9,7 +9,7 @@ import type { Accelerator, Load, Server, System } from '../config/schema.js';
 import { OptimizerOptionsSchema } from '../config/schema.js';
 import { Annotation, Label } from '../domain/keys.js';
 import { solve } from '../solver/index.js';
-import type { Allocation } from '../solver/index.js';
+import type { Allocation, AnalyzerCache } from '../solver/index.js';
 import type { DeploymentView, Placement } from './deployment.js';
 import { DeploymentSchema, applyPlacement } from './deployment.js';
 import type { AdmissionRequest, JsonPatchOp, Verdict } from './types.js';
@@ -75,14 +75,14 @@ interface Plan {
   readonly reasons: readonly string[];
 }
 
-function planFor(server: Server, snap: ClusterSnapshot, cls: System['serviceClasses'][number], ignoreCapacity: boolean): Plan {
+function planFor(server: Server, snap: ClusterSnapshot, cls: System['serviceClasses'][number], ignoreCapacity: boolean, cache: AnalyzerCache | undefined): Plan {
   const options = OptimizerOptionsSchema.parse({ ...snap.controller.options, algorithm: 'greedy' });
   const unlimited = ignoreCapacity || options.unlimited;
   const system: System = {
     accelerators: [...snap.accelerators], serviceClasses: [cls], servers: [server],
     options: { ...options, unlimited }, capacity: unlimited ? {} : snap.freeCapacity,
   };
-  const plan = solve(system);
+  const plan = solve(system, cache);
   const allocation = plan.allocations[0];
   return allocation !== undefined ? { allocation, reasons: [] } : { reasons: plan.unallocated[0]?.reasons ?? ['no allocation'] };
 }
@@ -151,7 +151,8 @@ function placementOf(a: Allocation, server: Server, snap: ClusterSnapshot, sourc
   };
 }
 
-export function mutateDeployment(req: AdmissionRequest, view: ClusterView): Verdict {
+/** `cache` keeps queueing-model results across requests (they depend on the profile and targets, not the load). */
+export function mutateDeployment(req: AdmissionRequest, view: ClusterView, cache?: AnalyzerCache): Verdict {
   if (req.operation !== 'CREATE' && req.operation !== 'UPDATE') return allow();
   const snap = view.snapshot();
   const t = resolve(req, view, snap);
@@ -165,7 +166,7 @@ export function mutateDeployment(req: AdmissionRequest, view: ClusterView): Verd
   }
   // An UPDATE of a Deployment already placed refreshes its settings: its own pods hold the capacity, so it is not
   // counted again. A CREATE is planned against free capacity even on reinvocation, so both passes agree.
-  const { allocation: a, reasons } = planFor(server, snap, t.cls, kept && req.operation === 'UPDATE');
+  const { allocation: a, reasons } = planFor(server, snap, t.cls, kept && req.operation === 'UPDATE', cache);
   if (a === undefined) return allow([...warnings, `inferno: no placement for ${t.namespace}/${t.optName}: ${reasons.slice(0, 2).join('; ')}; admitted unchanged`]);
   if (!a.sloMet) warnings.push(`inferno: ${a.numReplicas} of ${a.neededReplicas} replicas needed fit on ${a.accelerator}; the SLO will not be met`);
   const mutated: unknown = structuredClone(req.object);

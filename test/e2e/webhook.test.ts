@@ -65,6 +65,7 @@ void describe('e2e: admission webhook in a real control plane', { timeout: 900_0
   let cluster: Cluster;
   let certDir = '';
   let server: ChildProcess | undefined;
+  let caPem = Buffer.alloc(0);
   const apply = (obj: unknown, ...extra: string[]): Promise<string> => cluster.kubectl(['apply', ...extra, '-f', '-'], { input: JSON.stringify(obj) });
 
   before(async () => {
@@ -76,23 +77,25 @@ void describe('e2e: admission webhook in a real control plane', { timeout: 900_0
     await cluster.kubectl(['apply', '-f', file('deploy', 'base', 'config.yaml')]);
     await cluster.kubectl(['create', 'namespace', NS]);
 
-    // The real server as a separate process, under the harness's supervisor so it cannot outlive the test run.
+    // deploy/base/webhooks.yaml as shipped, pointed at a local process instead of the in-cluster Service, and
+    // without a caBundle: `inferno serve --inject-ca-bundle` must set it.
     const [port] = await freePorts(1);
     assert.ok(port !== undefined);
-    const log = openSync(path.join(cluster.workdir, 'inferno-serve.log'), 'a');
-    server = spawn('bash', [SUPERVISOR, 'run', process.execPath, BIN, 'serve', '--kubeconfig', cluster.kubeconfig, '--host', '127.0.0.1', '--port', String(port), '--cert-dir', certDir], { stdio: ['pipe', log, log] });
-    const ca = readFileSync(path.join(certDir, 'ca.crt'));
-    await waitFor('inferno serve to be ready', async () => (await httpGet(`https://127.0.0.1:${port}/readyz`, { ca })).status === 200, { timeoutMs: 60_000, intervalMs: 300 });
-
-    // deploy/base/webhooks.yaml as shipped, pointed at the local process instead of the in-cluster Service.
     const configs = parseAllDocuments(readFileSync(file('deploy', 'base', 'webhooks.yaml'), 'utf8')).map((d) => d.toJS() as { webhooks: { clientConfig: Record<string, unknown> }[] });
     for (const c of configs) {
       for (const w of c.webhooks) {
         const svc = w.clientConfig['service'] as { path: string };
-        w.clientConfig = { url: `https://127.0.0.1:${port}${svc.path}`, caBundle: ca.toString('base64') };
+        w.clientConfig = { url: `https://127.0.0.1:${port}${svc.path}` };
       }
     }
     await apply({ apiVersion: 'v1', kind: 'List', items: configs });
+
+    // The real server as a separate process, under the harness's supervisor so it cannot outlive the test run.
+    const log = openSync(path.join(cluster.workdir, 'inferno-serve.log'), 'a');
+    server = spawn('bash', [SUPERVISOR, 'run', process.execPath, BIN, 'serve', '--kubeconfig', cluster.kubeconfig, '--host', '127.0.0.1', '--port', String(port), '--cert-dir', certDir, '--inject-ca-bundle'], { stdio: ['pipe', log, log] });
+    caPem = readFileSync(path.join(certDir, 'ca.crt'));
+    const ca = caPem;
+    await waitFor('inferno serve to be ready', async () => (await httpGet(`https://127.0.0.1:${port}/readyz`, { ca })).status === 200, { timeoutMs: 60_000, intervalMs: 300 });
     // Webhook registration reaches the API server's admission chain asynchronously: wait until a denial shows it.
     await waitFor('the validating webhook to be active', async () => {
       try {
@@ -114,6 +117,14 @@ void describe('e2e: admission webhook in a real control plane', { timeout: 900_0
   const badOptimizer = (name: string): Record<string, unknown> => ({
     apiVersion: 'llmd.ai/v1alpha1', kind: 'Optimizer', metadata: { name, namespace: NS },
     spec: { modelID: 'ibm-granite/granite-13b-instruct', serviceClass: 'Premium', modelProfile: { accelerators: [{ acc: 'B200', accCount: 1, maxBatchSize: 32, alpha: 10, beta: 0.1 }] } },
+  });
+
+  void it('injected its CA into every webhook of both configurations at start-up', async () => {
+    const Config = z.object({ webhooks: z.array(z.object({ name: z.string(), clientConfig: z.object({ caBundle: z.string().optional() }) })) });
+    for (const kind of ['mutatingwebhookconfiguration', 'validatingwebhookconfiguration']) {
+      const c = Config.parse(await cluster.kubectlJson(['get', kind, 'inferno-webhook']));
+      for (const w of c.webhooks) assert.equal(w.clientConfig.caBundle, caPem.toString('base64'), `${kind} ${w.name}`);
+    }
   });
 
   void it('denies an Optimizer naming an unknown accelerator, with the field and the message', async () => {
