@@ -1,26 +1,14 @@
 // The real `inferno` binary as a user runs it: a child process, exit codes, stdout and stderr.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { promisify } from 'node:util';
+import { inferno } from '../support/cli.js';
 
-const bin = new URL('../../bin/inferno.js', import.meta.url).pathname;
 const fixture = (name: string): string => new URL(`../fixtures/upstream/${name}`, import.meta.url).pathname;
 
-interface Run { code: number; stdout: string; stderr: string }
-async function inferno(...args: string[]): Promise<Run> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [bin, ...args], { encoding: 'utf8' });
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    const err = e as { code?: number; stdout?: string; stderr?: string };
-    return { code: err.code ?? -1, stdout: err.stdout ?? '', stderr: err.stderr ?? '' };
-  }
-}
 
 let dir = '';
 before(async () => {

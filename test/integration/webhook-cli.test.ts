@@ -1,6 +1,6 @@
 // `inferno certs` and `inferno serve` as an operator runs them: child processes, files, signals, exit codes.
 import assert from 'node:assert/strict';
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import { existsSync } from 'node:fs';
@@ -8,27 +8,16 @@ import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { promisify } from 'node:util';
+import { inferno, infernoBin } from '../support/cli.js';
 import { call, deploymentRequest, review } from '../support/https.js';
 
-const bin = new URL('../../bin/inferno.js', import.meta.url).pathname;
 
-interface Run { code: number; stdout: string; stderr: string }
-async function inferno(...args: string[]): Promise<Run> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [bin, ...args], { encoding: 'utf8' });
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    const err = e as { code?: number; stdout?: string; stderr?: string };
-    return { code: err.code ?? -1, stdout: err.stdout ?? '', stderr: err.stderr ?? '' };
-  }
-}
 
 interface Served { readonly child: ChildProcess; readonly port: number; readonly logs: () => string; readonly exited: Promise<number | null> }
 
 /** Starts `inferno serve` and resolves once it logs that it listens. */
 function serve(...args: string[]): Promise<Served> {
-  const child = spawn(process.execPath, [bin, 'serve', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [infernoBin, 'serve', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let err = '';
   const exited = new Promise<number | null>((ok) => child.on('exit', (code) => { ok(code); }));
   return new Promise((ok, fail) => {

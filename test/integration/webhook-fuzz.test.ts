@@ -10,22 +10,13 @@ import { createAdmissionRoutes } from '../../src/webhook/handlers.js';
 import type { AdmissionRoute } from '../../src/webhook/types.js';
 import { patch } from '../../src/webhook/types.js';
 import { emptySnapshot, staticView } from '../../src/webhook/view.js';
+import { rng } from '../support/assert.js';
 import type { TestWebhook } from '../support/https.js';
 import { call, startTestWebhook } from '../support/https.js';
 
 const seed = Number(process.env['FUZZ_SEED'] ?? 20261128);
 const cases = Number(process.env['FUZZ_CASES'] ?? 2500);
 
-function rng(s: number): () => number {
-  let a = s >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 type Path = (string | number)[];
