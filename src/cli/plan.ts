@@ -5,7 +5,9 @@ import type { System } from '../config/schema.js';
 import { createHighsBackend } from '../io/highs.js';
 import { loadInput } from '../io/load-input.js';
 import { prepare, solveExact, solvePrepared } from '../solver/index.js';
-import type { Plan } from '../solver/index.js';
+import type { Plan, Prepared } from '../solver/index.js';
+import type { InputIssue } from '../config/errors.js';
+import { InputError } from '../config/errors.js';
 import type { SolverInfo } from './plan-output.js';
 import { planJson, planTable, planYaml } from './plan-output.js';
 import type { Io } from './usage.js';
@@ -29,7 +31,8 @@ Options:
       --solver ALGO   greedy (default) or exact (a MILP, reports its saving over greedy)
   -h, --help          this help
 
-Exit codes: 0 planned (servers that cannot be placed are listed with reasons), 2 bad input or usage, 1 internal error.
+Exit codes: 0 planned (servers that cannot be placed for lack of capacity are listed with reasons), 2 bad input
+(including an SLO that no listed accelerator can meet at any load) or usage, 1 internal error.
 `;
 
 const options = {
@@ -45,9 +48,21 @@ export interface PlanResult {
   readonly solver: SolverInfo;
 }
 
+/** Servers whose SLO no listed accelerator can meet at any load: bad input, not a capacity problem. */
+export function impossibleSlos(p: Prepared): InputIssue[] {
+  return p.servers
+    .filter((sc) => sc.candidates.length === 0 && sc.rejections.length > 0 && sc.rejections.every((r) => r.unreachable === true))
+    .map((sc) => ({
+      path: `server ${sc.server.name}`,
+      message: `no accelerator can meet the ${sc.server.class} SLO for ${sc.server.model}: ${sc.rejections.slice(0, 3).map((r) => `${r.accelerator}: ${r.reason}`).join('; ')}${sc.rejections.length > 3 ? `; and ${sc.rejections.length - 3} more accelerators` : ''}`,
+    }));
+}
+
 export async function runPlanOn(system: System, algorithm: 'greedy' | 'exact'): Promise<PlanResult> {
   const start = performance.now();
   const prepared = prepare(system);
+  const impossible = impossibleSlos(prepared);
+  if (impossible.length > 0) throw new InputError(impossible);
   const mode = system.options.unlimited ? 'unlimited' : 'limited';
   if (algorithm === 'exact') {
     const r = solveExact(prepared, await createHighsBackend());

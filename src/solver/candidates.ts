@@ -35,6 +35,8 @@ export interface Candidate {
 export interface Rejection {
   readonly accelerator: string;
   readonly reason: string;
+  /** the SLO cannot be met on this accelerator at any load: a property of the input, not of the load or capacity */
+  readonly unreachable?: boolean;
 }
 
 export interface ServerCandidates {
@@ -88,7 +90,7 @@ export interface CandidateContext {
   readonly cache: AnalyzerCache;
 }
 
-type Outcome = { ok: true; candidate: Candidate } | { ok: false; reason: string };
+type Outcome = { ok: true; candidate: Candidate } | { ok: false; reason: string; unreachable?: boolean };
 
 /** Zero load (§5, with R5): minReplicas replicas (possibly 0, still on a real accelerator), single-request latencies. */
 function zeroLoadCandidate(server: Server, acc: Accelerator, profile: PerfProfile, target: ModelTarget, ctx: CandidateContext): Outcome {
@@ -96,9 +98,9 @@ function zeroLoadCandidate(server: Server, acc: Accelerator, profile: PerfProfil
   const n0 = server.maxBatchSize > 0 ? server.maxBatchSize : profile.maxBatchSize;
   const itl = alpha + beta;
   const ttft = ctx.kind === 'v2' && server.load.avgInTokens > 0 ? gamma + delta * server.load.avgInTokens : 0;
-  if (target.itl > 0 && itl > target.itl) return { ok: false, reason: `ITL target ${target.itl} ms is out of reach: a single request gets ${round(itl)} ms` };
+  if (target.itl > 0 && itl > target.itl) return { ok: false, unreachable: true, reason: `ITL target ${target.itl} ms is out of reach: a single request gets ${round(itl)} ms` };
   if (ctx.kind === 'v2' && target.ttft > 0 && ttft > target.ttft) {
-    return { ok: false, reason: `TTFT target ${target.ttft} ms is out of reach: a single request gets ${round(ttft)} ms` };
+    return { ok: false, unreachable: true, reason: `TTFT target ${target.ttft} ms is out of reach: a single request gets ${round(ttft)} ms` };
   }
   // Upstream's placeholder rate (C5); never used for capacity decisions.
   const maxArrv = ctx.kind === 'v2' ? n0 / (gamma + delta + alpha + beta * n0) : n0 / (alpha + beta * n0);
@@ -136,7 +138,8 @@ export function candidateFor(server: Server, acc: Accelerator, profile: PerfProf
   if (!analyzer.ok) return { ok: false, reason: analyzer.reason };
   const sizeKey = [key, target.ttft, target.itl, target.tps, target.ttw].join('|');
   const sized = ctx.cache.sizes.get(sizeKey) ?? remember(ctx.cache.sizes, sizeKey, analyzer.value.size(toTargets(target)), ctx.cache.maxEntries);
-  if (!sized.ok) return { ok: false, reason: sized.reason };
+  // Size fails only when a target is out of reach even at the lowest rate.
+  if (!sized.ok) return { ok: false, unreachable: true, reason: sized.reason };
   const rateStar = sized.value.rateStar;
   const demand = demandOf(server, target);
   const needed = Math.max(Math.ceil(demand / rateStar), server.minReplicas);

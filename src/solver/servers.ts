@@ -21,7 +21,7 @@ function candidatesOf(server: Server, target: ModelTarget, accelerators: Readonl
     }
     const out = candidateFor(server, acc, profile, target, ctx);
     if (out.ok) candidates.push(out.candidate);
-    else rejections.push({ accelerator: profile.accelerator, reason: out.reason });
+    else rejections.push({ accelerator: profile.accelerator, reason: out.reason, ...(out.unreachable === true ? { unreachable: true } : {}) });
   }
   if (keep !== undefined && candidates.length === 0 && rejections.length === 0) {
     rejections.push({ accelerator: keep, reason: `keepAccelerator is set but there is no profile for the current accelerator "${keep}"` });

@@ -118,3 +118,16 @@ data:
     assert.match(r.stdout, /2 objects checked, 2 invalid/);
   });
 });
+
+describe('inferno plan, impossible SLOs', () => {
+  test('an SLO no listed accelerator can meet at any load is bad input: exit 2 with the server and the best value', async () => {
+    const scenario = (await import('node:fs')).readFileSync(new URL('../../samples/scenario.yaml', import.meta.url), 'utf8')
+      .replace('- {model: ibm-granite/granite-13b-instruct, slo-itl: 40, slo-ttft: 1000}', '- {model: ibm-granite/granite-13b-instruct, slo-itl: 1, slo-ttft: 1000}');
+    const file = join(dir, 'impossible.yaml');
+    await writeFile(file, scenario);
+    const r = await inferno('plan', '-f', file);
+    assert.equal(r.code, 2, r.stdout + r.stderr);
+    assert.match(r.stderr, /server models\/granite-13b-premium: no accelerator can meet the Premium SLO for ibm-granite\/granite-13b-instruct: .*A100: ITL target 1 ms is out of reach: even at the lowest load the model gives 20\.99 ms.*; and 6 more accelerators$/m);
+    assert.doesNotMatch(r.stderr, /granite-13b-standard/);
+  });
+});
