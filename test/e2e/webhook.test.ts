@@ -143,7 +143,13 @@ void describe('e2e: admission webhook in a real control plane', { timeout: 900_0
 
   void it('places an opt-in Deployment at admission: nodeSelector, GPUs, batch size; its pods run on that GPU product', async () => {
     await cluster.kubectl(['apply', '-n', NS, '-f', file('samples', 'optimizer-granite.yaml')]);
-    await apply(vllmDeployment('granite-13b', true, { 'inferno.llmd.ai/expected-rpm': '600', 'inferno.llmd.ai/avg-input-tokens': '512', 'inferno.llmd.ai/avg-output-tokens': '256' }));
+    const deployment = vllmDeployment('granite-13b', true, { 'inferno.llmd.ai/expected-rpm': '600', 'inferno.llmd.ai/avg-input-tokens': '512', 'inferno.llmd.ai/avg-output-tokens': '256' });
+    // The webhook learns of the Optimizer through its informer (admission never calls the API server): wait for it.
+    await waitFor('the webhook to know the Optimizer', async () => {
+      const dry = DeploymentSchema.parse(JSON.parse(await apply(deployment, '--dry-run=server', '-o', 'json')));
+      return dry.spec.template.metadata.labels?.['inferno.llmd.ai/accelerator'] !== undefined;
+    }, { timeoutMs: 30_000, intervalMs: 300 });
+    await apply(deployment);
     const d = DeploymentSchema.parse(await cluster.kubectlJson(['get', 'deployment', 'granite-13b', '-n', NS]));
     const accelerator = d.spec.template.metadata.labels?.['inferno.llmd.ai/accelerator'];
     assert.ok(accelerator !== undefined, 'accelerator label set');
@@ -171,6 +177,30 @@ void describe('e2e: admission webhook in a real control plane', { timeout: 900_0
     const onProduct = new Set(cluster.nodes.filter((n) => n.labels[labelKey] === product).map((n) => n.name));
     assert.ok(onProduct.size > 0, `fake nodes with ${labelKey}=${product}`);
     for (const p of pods.items) assert.ok(onProduct.has(p.spec.nodeName ?? ''), `pod on ${String(p.spec.nodeName)}, not a ${product} node`);
+  });
+
+  void it('places every sample model (samples/models) and runs its pods on the chosen GPU product', async () => {
+    await cluster.kubectl(['create', 'namespace', 'samples']);
+    const dir = file('samples', 'models');
+    // Optimizers first; the webhook sees them through its informer a moment later (admission never calls the API
+    // server), so wait until a server-side dry run of the Deployments comes back placed.
+    await cluster.kubectl(['apply', '-n', 'samples', '-f', dir, '-l', '!inferno.llmd.ai/managed']);
+    const Placed = z.object({ items: z.array(z.object({ spec: z.object({ template: z.object({ metadata: z.object({ labels: z.record(z.string(), z.string()) }) }) }) })) });
+    await waitFor('the webhook to know the sample Optimizers', async () => {
+      const dry = Placed.parse(JSON.parse(await cluster.kubectl(['apply', '--dry-run=server', '-o', 'json', '-n', 'samples', '-f', dir, '-l', 'inferno.llmd.ai/managed=true'])));
+      return dry.items.length === 3 && dry.items.every((i) => i.spec.template.metadata.labels['inferno.llmd.ai/accelerator'] !== undefined);
+    }, { timeoutMs: 30_000, intervalMs: 300 });
+    await cluster.kubectl(['apply', '-n', 'samples', '-f', dir, '-l', 'inferno.llmd.ai/managed=true']);
+    for (const name of ['granite-13b', 'llama-8b', 'llama-70b']) {
+      const d = DeploymentSchema.parse(await cluster.kubectlJson(['get', 'deployment', name, '-n', 'samples']));
+      const [labelKey, product] = Object.entries(d.spec.template.spec.nodeSelector ?? {})[0] ?? ['', ''];
+      assert.notEqual(product, '', `${name} got a GPU nodeSelector`);
+      await waitFor(`${name}'s pods to be Running`, async () => {
+        const pods = PodList.parse(await cluster.kubectlJson(['get', 'pods', '-n', 'samples', '-l', `app=${name}`]));
+        return pods.items.length === d.spec.replicas && pods.items.every((p) => p.status.phase === 'Running'
+          && cluster.nodes.some((n) => n.name === p.spec.nodeName && n.labels[labelKey] === product));
+      }, { timeoutMs: 120_000, intervalMs: 500 });
+    }
   });
 
   void it('leaves a Deployment without the opt-in label untouched', async () => {
