@@ -8,7 +8,7 @@ import { createAdmissionMetrics } from '../metrics/admission.js';
 import { loadScenarioView } from '../io/scenario-view.js';
 import { createWebhookApp } from '../webhook/app.js';
 import type { WebhookLog } from '../webhook/app.js';
-import { createAdmissionRoutes } from '../webhook/handlers.js';
+import { WebhookPath, createAdmissionRoutes } from '../webhook/handlers.js';
 import type { ClusterView } from '../webhook/view.js';
 import { emptySnapshot, staticView } from '../webhook/view.js';
 import { CertFile } from './certs.js';
@@ -17,7 +17,7 @@ import { UsageError, parseCommandArgs } from './usage.js';
 
 export const serveHelp = `Usage: inferno serve [--port N] [--host H] [--cert-dir DIR] [--no-kube | --kubeconfig PATH] [options]
 
-Runs the admission webhook server over HTTPS: POST /validate-optimizer, /validate-config, /mutate-deployment
+Runs the admission webhook server over HTTPS: POST ${Object.values(WebhookPath).join(', ')}
 (AdmissionReview v1), GET /healthz, /readyz and /metrics (Prometheus). The certificate (DIR/tls.crt, DIR/tls.key,
 see 'inferno certs') is reloaded when the files change. SIGTERM or SIGINT: /readyz turns 503, requests keep being
 served for the drain time, then the server closes, cutting connections still open after the grace time.
