@@ -16,26 +16,38 @@ function caBundleOps(webhooks: readonly Named[], caBundle: string): object[] {
 
 const notFound = (e: unknown): boolean => e instanceof ApiException && e.code === 404;
 
+/** Patches every webhook of one configuration; the webhook count, or undefined when it does not exist. */
+async function injectInto(read: () => Promise<{ webhooks?: Named[] }>, patch: (body: object[]) => Promise<unknown>, caBundle: string): Promise<number | undefined> {
+  try {
+    const hooks = (await read()).webhooks ?? [];
+    if (hooks.length > 0) await patch(caBundleOps(hooks, caBundle));
+    return hooks.length;
+  } catch (e) {
+    if (notFound(e)) return undefined;
+    throw e;
+  }
+}
+
 /** Returns what was patched, e.g. ["MutatingWebhookConfiguration/inferno-webhook (1 webhook)"]; absent ones are skipped. */
 export async function injectCaBundle(kc: KubeConfig, caPem: string, names: { readonly mutating: string; readonly validating: string }): Promise<string[]> {
   const api = kc.makeApiClient(AdmissionregistrationV1Api);
   const caBundle = Buffer.from(caPem).toString('base64');
+  const targets = [
+    {
+      what: `MutatingWebhookConfiguration/${names.mutating}`,
+      read: () => api.readMutatingWebhookConfiguration({ name: names.mutating }),
+      patch: (body: object[]) => api.patchMutatingWebhookConfiguration({ name: names.mutating, body }),
+    },
+    {
+      what: `ValidatingWebhookConfiguration/${names.validating}`,
+      read: () => api.readValidatingWebhookConfiguration({ name: names.validating }),
+      patch: (body: object[]) => api.patchValidatingWebhookConfiguration({ name: names.validating, body }),
+    },
+  ];
   const done: string[] = [];
-  try {
-    const m = await api.readMutatingWebhookConfiguration({ name: names.mutating });
-    const hooks = m.webhooks ?? [];
-    if (hooks.length > 0) await api.patchMutatingWebhookConfiguration({ name: names.mutating, body: caBundleOps(hooks, caBundle) });
-    done.push(`MutatingWebhookConfiguration/${names.mutating} (${hooks.length} webhook${hooks.length === 1 ? '' : 's'})`);
-  } catch (e) {
-    if (!notFound(e)) throw e;
-  }
-  try {
-    const v = await api.readValidatingWebhookConfiguration({ name: names.validating });
-    const hooks = v.webhooks ?? [];
-    if (hooks.length > 0) await api.patchValidatingWebhookConfiguration({ name: names.validating, body: caBundleOps(hooks, caBundle) });
-    done.push(`ValidatingWebhookConfiguration/${names.validating} (${hooks.length} webhook${hooks.length === 1 ? '' : 's'})`);
-  } catch (e) {
-    if (!notFound(e)) throw e;
+  for (const t of targets) {
+    const n = await injectInto(t.read, t.patch, caBundle);
+    if (n !== undefined) done.push(`${t.what} (${n} webhook${n === 1 ? '' : 's'})`);
   }
   return done;
 }

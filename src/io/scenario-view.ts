@@ -20,6 +20,6 @@ export async function loadScenarioView(path: string): Promise<ClusterView> {
   const { accelerators, classes, controller } = configFromMaps(objs.configMaps, issues);
   if (issues.length > 0) throw new InputError(issues);
   return staticView({
-    accelerators, classes, controller, freeCapacity: freeCapacity(objs.nodes, [], accelerators, controller.capacity), configProblems: [],
+    accelerators, classes, controller, freeCapacity: freeCapacity(objs.nodes, [], accelerators, controller.capacity),
   }, objs.optimizers.map((o) => o.o));
 }

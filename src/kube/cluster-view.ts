@@ -2,8 +2,6 @@
 // Optimizers, and a snapshot recomputed only after something changed. Admission reads it synchronously.
 import type { KubeConfig, KubernetesListObject, KubernetesObject, V1Pod } from '@kubernetes/client-node';
 import { CoreV1Api, CustomObjectsApi, makeInformer } from '@kubernetes/client-node';
-import type { InputIssue } from '../config/errors.js';
-import { formatIssues } from '../config/errors.js';
 import type { NodeResource, OptimizerResource } from '../config/resources.js';
 import { ConfigMapSchema, NodeSchema, OptimizerSchema } from '../config/resources.js';
 import { configFromMaps } from '../config/scenario.js';
@@ -64,9 +62,8 @@ interface Sources {
   readonly pods: Cache<V1Pod>;
 }
 
-/** Builds the snapshot from the caches; problems in inferno's ConfigMaps become messages, never exceptions. */
+/** Builds the snapshot from the caches; a broken ConfigMap entry is skipped, never an exception. */
 export function buildSnapshot(s: Sources): ClusterSnapshot {
-  const issues: InputIssue[] = [];
   const maps = [...s.configMaps.list()]
     .sort((a, b) => `${a.metadata?.namespace ?? ''}/${a.metadata?.name ?? ''}`.localeCompare(`${b.metadata?.namespace ?? ''}/${b.metadata?.name ?? ''}`))
     .flatMap((raw) => {
@@ -74,7 +71,8 @@ export function buildSnapshot(s: Sources): ClusterSnapshot {
       const r = ConfigMapSchema.safeParse({ apiVersion: 'v1', kind: 'ConfigMap', ...raw });
       return r.success ? [{ cm: r.data, where: { document: `ConfigMap ${r.data.metadata.namespace ?? ''}/${r.data.metadata.name}` } }] : [];
     });
-  const { accelerators, classes, controller } = configFromMaps(maps, issues);
+  // Broken entries are skipped here; the validating webhook reports them when they are applied.
+  const { accelerators, classes, controller } = configFromMaps(maps, []);
   const nodes: NodeResource[] = s.nodes.list().flatMap((n) => {
     const r = NodeSchema.safeParse({ apiVersion: 'v1', kind: 'Node', ...n });
     return r.success ? [r.data] : [];
@@ -83,7 +81,6 @@ export function buildSnapshot(s: Sources): ClusterSnapshot {
   return {
     accelerators, classes, controller,
     freeCapacity: freeCapacity(nodes, pods, accelerators, controller.capacity),
-    configProblems: issues.length > 0 ? formatIssues(issues).split('\n') : [],
   };
 }
 

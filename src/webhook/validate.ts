@@ -11,7 +11,7 @@ import type { Accelerator, ServiceClass } from '../config/schema.js';
 import { ConfigRole, Label } from '../domain/keys.js';
 import type { AdmissionRequest, Verdict } from './types.js';
 import { allow, deny } from './types.js';
-import type { ClusterSnapshot, ClusterView } from './view.js';
+import type { ClusterView } from './view.js';
 
 const fmt = (v: number): string => String(Math.round(v * 1000) / 1000);
 
@@ -120,5 +120,3 @@ export function validateConfigMap(req: AdmissionRequest): Verdict {
   if (!ours || errors.length === 0) return allow();
   return deny(422, denial(errors, `inferno ConfigMap (${Label.config})`));
 }
-
-export type { ClusterSnapshot };

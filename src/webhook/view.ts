@@ -1,6 +1,6 @@
 // What the admission decisions need to know about the cluster, as plain data. The kube adapter keeps it current
 // from informers; tests build it by hand. Reads are synchronous: admission never waits on the API server.
-import type { ConfigMapResource, OptimizerResource } from '../config/resources.js';
+import type { OptimizerResource } from '../config/resources.js';
 import type { ClassIndex, ControllerSettings } from '../config/scenario.js';
 import type { Accelerator, Capacity } from '../config/schema.js';
 
@@ -10,8 +10,6 @@ export interface ClusterSnapshot {
   readonly controller: ControllerSettings;
   /** GPU units per accelerator type not yet requested by any pod, from the node inventory */
   readonly freeCapacity: Capacity;
-  /** problems in inferno's own ConfigMaps, shown as warnings */
-  readonly configProblems: readonly string[];
 }
 
 export interface ClusterView {
@@ -22,7 +20,7 @@ export interface ClusterView {
 }
 
 export const emptySnapshot: ClusterSnapshot = {
-  accelerators: [], classes: { byRef: new Map(), byName: new Map() }, controller: { options: {} }, freeCapacity: {}, configProblems: [],
+  accelerators: [], classes: { byRef: new Map(), byName: new Map() }, controller: { options: {} }, freeCapacity: {},
 };
 
 /** A view over fixed objects: for `inferno validate`, tests, and serving without a cluster. */
@@ -30,5 +28,3 @@ export function staticView(snapshot: ClusterSnapshot, optimizers: readonly Optim
   const byKey = new Map(optimizers.map((o) => [`${o.metadata.namespace ?? 'default'}/${o.metadata.name}`, o]));
   return { snapshot: () => snapshot, optimizer: (ns, name) => byKey.get(`${ns}/${name}`), ready: () => true };
 }
-
-export type { ConfigMapResource };

@@ -46,7 +46,7 @@ export function graniteOptimizer(overrides: { status?: Record<string, unknown>; 
 
 export function snapshot(over: Partial<ClusterSnapshot> = {}): ClusterSnapshot {
   const free: Capacity = { A100: 32, H100: 16, MI300X: 16 };
-  return { accelerators: catalog, classes: classIndex(premium), controller: { options: {} }, freeCapacity: free, configProblems: [], ...over };
+  return { accelerators: catalog, classes: classIndex(premium), controller: { options: {} }, freeCapacity: free, ...over };
 }
 
 export const view = (snap: ClusterSnapshot = snapshot(), optimizers: OptimizerResource[] = [graniteOptimizer()]): ClusterView => staticView(snap, optimizers);
