@@ -1,6 +1,9 @@
 // The `inferno` command: dispatch, and the one place where errors become exit codes and messages.
 import { InputError, issueLocation } from '../config/errors.js';
 import { certsCommand, certsHelp } from './certs.js';
+import { collectCommand, collectHelp } from './collect.js';
+import { emulateCommand, emulateHelp } from './emulate.js';
+import { loadCommand, loadHelp } from './load.js';
 import { planCommand, planHelp } from './plan.js';
 import { serveCommand, serveHelp } from './serve.js';
 import { validateCommand, validateHelp } from './validate.js';
@@ -12,6 +15,9 @@ const commands: Record<string, { summary: string; help: string; run: (args: read
   validate: { summary: 'check Optimizer resources and inferno ConfigMaps as the webhook does', help: validateHelp, run: validateCommand },
   serve: { summary: 'run the admission webhook server (HTTPS)', help: serveHelp, run: serveCommand },
   certs: { summary: 'create a CA and the webhook serving certificate', help: certsHelp, run: certsCommand },
+  emulate: { summary: 'run an emulated vLLM replica (HTTP, vLLM metrics) timed by a performance profile', help: emulateHelp, run: emulateCommand },
+  load: { summary: 'send open-loop load to vLLM servers and measure rate, TTFT and ITL', help: loadHelp, run: loadCommand },
+  collect: { summary: 'print the load each Optimizer\'s model server shows in Prometheus', help: collectHelp, run: collectCommand },
 };
 
 export const mainHelp = `Usage: inferno <command> [options]
