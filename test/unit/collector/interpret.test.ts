@@ -13,11 +13,12 @@ const at = 1_700_000_000;
 const vector = (rows: [Record<string, string>, number][]): QueryResult => ({ ok: true, warnings: [], data: { resultType: 'vector', samples: rows.map(([metric, value]) => ({ metric, t: at, value })) } });
 const a = { namespace: 'ns', model_name: 'm' };
 const b = { namespace: 'ns2', model_name: 'm' };
-const opts = { at, windowS: 60, staleAfterS: 30 };
+const opts = { at, windowS: 10, staleAfterS: 30 };
 
 function healthy(over: Partial<Record<QueryName, QueryResult>> = {}): Partial<Record<QueryName, QueryResult>> {
   return {
-    arrivals: vector([[a, 2], [b, 0.5]]),
+    // arrivals = completions + (running + waiting − in system a window ago) / W: a 1.5 + (8 + 3 − 6) / 10 = 2 req/s
+    inSystemAgo: vector([[a, 6], [b, 1]]),
     completions: vector([[a, 1.5], [b, 0.5]]),
     inputTokens: vector([[a, 512], [b, 100]]),
     outputTokens: vector([[a, 128], [b, 10]]),
@@ -37,7 +38,7 @@ describe('interpret', () => {
   test('units (rpm, ms), the join by namespace and model, the ITL source, the newest sample', () => {
     const [x, y] = interpret(healthy(), keys, opts);
     assert.deepEqual(x, {
-      namespace: 'ns', model: 'm', at, windowS: 60, arrivalRpm: 120, completionRpm: 90, avgInputTokens: 512, avgOutputTokens: 128,
+      namespace: 'ns', model: 'm', at, windowS: 10, arrivalRpm: 120, completionRpm: 90, avgInputTokens: 512, avgOutputTokens: 128,
       ttftMs: 250, itlMs: 20, itlSource: 'inter_token_latency', waiting: 3, running: 8, kvCacheUsage: 0.42, sampleAgeS: 2, stalePods: [],
     });
     assert.equal(y?.itlSource, 'time_per_output_token');
@@ -98,9 +99,14 @@ describe('interpret', () => {
     assert.deepEqual(y?.waiting, { unknown: 'stale' });
   });
 
-  test('extrapolation noise below zero reads as no arrivals', () => {
-    const [x] = interpret(healthy({ arrivals: vector([[a, -0.001]]) }), keys, opts);
-    assert.equal(x?.arrivalRpm, 0);
+  test('arrivals: unknown when a part is (a server younger than the window); extrapolation noise below zero reads as none', () => {
+    const [x] = interpret(healthy({ inSystemAgo: vector([[b, 1]]) }), keys, opts);
+    assert.deepEqual(x?.arrivalRpm, { unknown: 'no-data' });
+    assert.equal(x?.completionRpm, 90);
+    const [y] = interpret(healthy({ completions: vector([[a, Number.NaN]]) }), keys, opts);
+    assert.deepEqual(y?.arrivalRpm, { unknown: 'nan' });
+    const [z] = interpret(healthy({ completions: vector([[a, 0]]), running: vector([[a, 0]]), waiting: vector([[a, 0]]), inSystemAgo: vector([[a, 0.01]]) }), keys, opts);
+    assert.equal(z?.arrivalRpm, 0);
   });
 });
 
