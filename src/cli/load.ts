@@ -89,6 +89,9 @@ function* synthetic(segments: readonly RateSegment[], process: ArrivalProcess, i
   }
 }
 
+type Values = ReturnType<typeof parseCommandArgs<typeof options>>['values'];
+type Plan = Pick<LoadConfig, 'durationS' | 'plan' | 'planModels' | 'describe'>;
+
 export async function parseLoadArgs(args: readonly string[], cwd: string): Promise<LoadConfig | 'help'> {
   const { values: v } = parseCommandArgs(C, args, options);
   if (v.help === true) return 'help';
@@ -97,8 +100,9 @@ export async function parseLoadArgs(args: readonly string[], cwd: string): Promi
   if (targets.length > 1000) throw new UsageError('at most 1000 URLs', C);
   for (const t of targets) if (!/^https?:\/\/[^/]/.test(t)) throw new UsageError(`--url must be an http:// or https:// URL; got "${t}"`, C);
   const seed = wholeFlag(C, 'seed', v.seed, 1, 0, 2 ** 32 - 1);
-  const common = {
-    targets, seed,
+  const plan = v.trace !== undefined ? await tracePlan(v, resolve(cwd, v.trace)) : ratePlan(v, seed);
+  return {
+    targets, seed, ...plan,
     endpoint: oneOf(C, 'endpoint', v.endpoint, ['completions', 'chat'] as const) ?? 'completions',
     model: v.model,
     maxInFlight: wholeFlag(C, 'max-in-flight', v['max-in-flight'], 10_000, 1, 100_000),
@@ -106,28 +110,30 @@ export async function parseLoadArgs(args: readonly string[], cwd: string): Promi
     drainMs: secondsFlag(C, 'drain', v.drain, 60, 0, 86_400) * 1000,
     output: oneOf(C, 'output', v.output, ['table', 'json'] as const) ?? 'table',
   };
-  if (v.trace !== undefined) {
-    for (const f of ['rate', 'duration', 'process', 'input-tokens', 'output-tokens'] as const) {
-      if (v[f] !== undefined) throw new UsageError(`--trace replaces --${f}`, C);
-    }
-    const file = resolve(cwd, v.trace);
-    let text: string;
-    try {
-      text = await readFile(file, 'utf8');
-    } catch (e) {
-      throw new UsageError(`cannot read the trace ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, C);
-    }
-    const rows = parseTrace(text);
-    if (typeof rows[0] === 'string') throw new UsageError(`the trace ${file} has problems:\n  - ${(rows as string[]).join('\n  - ')}`, C);
-    const trace = rows as TraceRow[];
-    const durationS = trace.at(-1)?.t ?? 0;
-    const models = [...new Set(trace.map((r) => r.model).filter((m) => m !== ''))];
-    return {
-      ...common, durationS, planModels: models,
-      plan: () => trace.map((r) => ({ t: r.t, model: r.model === '' ? undefined : r.model, inputTokens: r.inputTokens, outputTokens: r.outputTokens })),
-      describe: { trace: file, requests: trace.length, models },
-    };
+}
+
+async function tracePlan(v: Values, file: string): Promise<Plan> {
+  for (const f of ['rate', 'duration', 'process', 'input-tokens', 'output-tokens'] as const) {
+    if (v[f] !== undefined) throw new UsageError(`--trace replaces --${f}`, C);
   }
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (e) {
+    throw new UsageError(`cannot read the trace ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, C);
+  }
+  const rows = parseTrace(text);
+  if (typeof rows[0] === 'string') throw new UsageError(`the trace ${file} has problems:\n  - ${(rows as string[]).join('\n  - ')}`, C);
+  const trace = rows as TraceRow[];
+  const models = [...new Set(trace.map((r) => r.model).filter((m) => m !== ''))];
+  return {
+    durationS: trace.at(-1)?.t ?? 0, planModels: models,
+    plan: () => trace.map((r) => ({ t: r.t, model: r.model === '' ? undefined : r.model, inputTokens: r.inputTokens, outputTokens: r.outputTokens })),
+    describe: { trace: file, requests: trace.length, models },
+  };
+}
+
+function ratePlan(v: Values, seed: number): Plan {
   if (v.rate === undefined) throw new UsageError('give --rate (with --duration) or --trace', C);
   const durationFlag = v.duration === undefined ? undefined : secondsFlag(C, 'duration', v.duration, 0, 0.001, LoadLimits.maxDurationS);
   const segments = parseRate(v.rate, durationFlag);
@@ -137,14 +143,16 @@ export async function parseLoadArgs(args: readonly string[], cwd: string): Promi
   const expected = expectedArrivals(segments);
   if (expected > LoadLimits.maxRequests) throw new UsageError(`the run would send about ${Math.round(expected)} requests; at most ${LoadLimits.maxRequests}`, C);
   const process = oneOf(C, 'process', v.process, ['poisson', 'constant'] as const) ?? 'poisson';
-  const input = parseTokens(v['input-tokens'] ?? '256', 0);
+  const inputSpec = v['input-tokens'] ?? '256';
+  const outputSpec = v['output-tokens'] ?? '64';
+  const input = parseTokens(inputSpec, 0);
   if (typeof input === 'string') throw new UsageError(`--input-tokens: ${input}`, C);
-  const output = parseTokens(v['output-tokens'] ?? '64', 1);
+  const output = parseTokens(outputSpec, 1);
   if (typeof output === 'string') throw new UsageError(`--output-tokens: ${output}`, C);
   return {
-    ...common, durationS, planModels: [],
+    durationS, planModels: [],
     plan: () => synthetic(segments, process, input, output, seed),
-    describe: { rate: v.rate, process, durationS, inputTokens: v['input-tokens'] ?? '256', outputTokens: v['output-tokens'] ?? '64', expectedRequests: Math.round(expected) },
+    describe: { rate: v.rate, process, durationS, inputTokens: inputSpec, outputTokens: outputSpec, expectedRequests: Math.round(expected) },
   };
 }
 

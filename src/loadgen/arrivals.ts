@@ -36,47 +36,52 @@ export function parseSeconds(s: string): number {
  * Returns the segments or a message.
  */
 export function parseRate(spec: string, durationS: number | undefined): RateSegment[] | string {
-  const rate = (s: string, what: string): number | string => {
-    const v = number(s);
-    return Number.isFinite(v) && v >= 0 && v <= LoadLimits.maxRate ? v : `${what} must be a rate from 0 to ${LoadLimits.maxRate} req/s; got "${s}"`;
-  };
-  const needDuration = 'needs --duration';
-  if (spec.startsWith('ramp:')) {
-    const parts = spec.slice(5).split(':');
-    if (parts.length !== 2) return `a ramp is "ramp:FROM:TO" (req/s); got "${spec}"`;
-    const from = rate(parts[0] ?? '', 'the ramp start');
-    const to = rate(parts[1] ?? '', 'the ramp end');
-    if (typeof from === 'string') return from;
-    if (typeof to === 'string') return to;
-    if (durationS === undefined) return `a ramp ${needDuration}`;
-    return [{ seconds: durationS, from, to }];
-  }
-  if (spec.startsWith('step:')) {
-    const steps = spec.slice(5).split(',');
-    if (steps.length === 0 || steps.length > 1000) return 'a step profile has from 1 to 1000 steps';
-    const out: RateSegment[] = [];
-    let total = 0;
-    for (const [i, st] of steps.entries()) {
-      const [r, d] = st.split('@');
-      const v = rate(r ?? '', `step ${i + 1}`);
-      if (typeof v === 'string') return v;
-      if (d === undefined) {
-        if (i !== steps.length - 1) return `step ${i + 1} needs a duration ("RATE@SECONDS"); only the last may omit it`;
-        if (durationS === undefined) return `a last step without a duration ${needDuration}`;
-        if (durationS > total) out.push({ seconds: durationS - total, from: v, to: v });
-        continue;
-      }
-      const secs = parseSeconds(d);
-      if (!Number.isFinite(secs) || secs <= 0) return `step ${i + 1}: the duration must be positive, like 10s or 2m; got "${d}"`;
-      out.push({ seconds: secs, from: v, to: v });
-      total += secs;
-    }
-    return durationS === undefined ? out : truncate(out, durationS);
-  }
+  if (spec.startsWith('ramp:')) return parseRamp(spec, durationS);
+  if (spec.startsWith('step:')) return parseSteps(spec.slice(5).split(','), durationS);
   const v = rate(spec, 'the rate');
   if (typeof v === 'string') return `${v} (or use "ramp:FROM:TO", "step:RATE@SECONDS,…")`;
   if (durationS === undefined) return `a constant rate ${needDuration}`;
   return [{ seconds: durationS, from: v, to: v }];
+}
+
+const needDuration = 'needs --duration';
+
+function rate(s: string, what: string): number | string {
+  const v = number(s);
+  return Number.isFinite(v) && v >= 0 && v <= LoadLimits.maxRate ? v : `${what} must be a rate from 0 to ${LoadLimits.maxRate} req/s; got "${s}"`;
+}
+
+function parseRamp(spec: string, durationS: number | undefined): RateSegment[] | string {
+  const parts = spec.slice(5).split(':');
+  if (parts.length !== 2) return `a ramp is "ramp:FROM:TO" (req/s); got "${spec}"`;
+  const from = rate(parts[0] ?? '', 'the ramp start');
+  const to = rate(parts[1] ?? '', 'the ramp end');
+  if (typeof from === 'string') return from;
+  if (typeof to === 'string') return to;
+  if (durationS === undefined) return `a ramp ${needDuration}`;
+  return [{ seconds: durationS, from, to }];
+}
+
+function parseSteps(steps: readonly string[], durationS: number | undefined): RateSegment[] | string {
+  if (steps.length > 1000) return 'a step profile has from 1 to 1000 steps';
+  const out: RateSegment[] = [];
+  let total = 0;
+  for (const [i, st] of steps.entries()) {
+    const [r, d] = st.split('@');
+    const v = rate(r ?? '', `step ${i + 1}`);
+    if (typeof v === 'string') return v;
+    if (d === undefined) {
+      if (i !== steps.length - 1) return `step ${i + 1} needs a duration ("RATE@SECONDS"); only the last may omit it`;
+      if (durationS === undefined) return `a last step without a duration ${needDuration}`;
+      if (durationS > total) out.push({ seconds: durationS - total, from: v, to: v });
+      continue;
+    }
+    const secs = parseSeconds(d);
+    if (!Number.isFinite(secs) || secs <= 0) return `step ${i + 1}: the duration must be positive, like 10s or 2m; got "${d}"`;
+    out.push({ seconds: secs, from: v, to: v });
+    total += secs;
+  }
+  return durationS === undefined ? out : truncate(out, durationS);
 }
 
 /** Cuts a profile at `seconds`, or holds its last rate until then. */

@@ -85,47 +85,51 @@ const inWindow = (t: number, w: Window): boolean => t > w.from && t <= w.to;
  * so that each matches what a server-side metric counts in the same window. `gaps` are ITL samples for percentiles.
  */
 export function loadStats(s: Samples, w: Window, gaps: ArrayLike<number> = []): LoadStats {
-  const c = s.cols;
-  let sent = 0;
-  let inSum = 0;
-  let outSum = 0;
-  let completed = 0;
-  let gapTime = 0;
-  let gapCount = 0;
-  const ttfts: number[] = [];
-  const outcomes: Record<string, number> = {};
-  for (let i = 0; i < s.count; i += 1) {
-    const sentAt = c.sentAt[i] ?? Number.NaN;
-    const planned = c.plannedAt[i] ?? Number.NaN;
-    const outcome = c.outcome[i] ?? 0;
-    if (inWindow(Number.isNaN(sentAt) ? planned : sentAt, w)) {
-      const name = outcomeName(outcome);
-      outcomes[name] = (outcomes[name] ?? 0) + 1;
-      if (!Number.isNaN(sentAt)) {
-        sent += 1;
-        inSum += c.inputTokens[i] ?? 0;
-        outSum += c.outputTokens[i] ?? 0;
-      }
-    }
-    const first = c.firstTokenAt[i] ?? Number.NaN;
-    const last = c.lastTokenAt[i] ?? Number.NaN;
-    if (inWindow(first, w)) ttfts.push(first - sentAt);
-    if (inWindow(last, w)) {
-      if (outcome === Outcome.ok) completed += 1;
-      const n = c.tokens[i] ?? 0;
-      if (n > 1) {
-        gapTime += last - first;
-        gapCount += n - 1;
-      }
-    }
-  }
+  const acc: Acc = { sent: 0, inSum: 0, outSum: 0, completed: 0, gapTime: 0, gapCount: 0, ttfts: [], outcomes: {} };
+  for (let i = 0; i < s.count; i += 1) account(s.cols, i, w, acc);
   const span = w.to - w.from;
   return {
-    sent, sentRate: span > 0 ? sent / span : Number.NaN,
-    avgInputTokens: sent > 0 ? inSum / sent : Number.NaN,
-    avgOutputTokens: sent > 0 ? outSum / sent : Number.NaN,
-    completed, outcomes,
-    ttft: percentiles(ttfts),
-    itl: percentiles(gaps, gapCount > 0 ? gapTime / gapCount : Number.NaN),
+    sent: acc.sent, sentRate: span > 0 ? acc.sent / span : Number.NaN,
+    avgInputTokens: acc.sent > 0 ? acc.inSum / acc.sent : Number.NaN,
+    avgOutputTokens: acc.sent > 0 ? acc.outSum / acc.sent : Number.NaN,
+    completed: acc.completed, outcomes: acc.outcomes,
+    ttft: percentiles(acc.ttfts),
+    itl: percentiles(gaps, acc.gapCount > 0 ? acc.gapTime / acc.gapCount : Number.NaN),
   };
+}
+
+interface Acc {
+  sent: number;
+  inSum: number;
+  outSum: number;
+  completed: number;
+  gapTime: number;
+  gapCount: number;
+  readonly ttfts: number[];
+  readonly outcomes: Record<string, number>;
+}
+
+function account(c: Samples['cols'], i: number, w: Window, acc: Acc): void {
+  const sentAt = c.sentAt[i] ?? Number.NaN;
+  const outcome = c.outcome[i] ?? 0;
+  // A dropped request was never sent: it counts at its planned time, as an outcome only.
+  if (inWindow(Number.isNaN(sentAt) ? c.plannedAt[i] ?? Number.NaN : sentAt, w)) {
+    const name = outcomeName(outcome);
+    acc.outcomes[name] = (acc.outcomes[name] ?? 0) + 1;
+    if (!Number.isNaN(sentAt)) {
+      acc.sent += 1;
+      acc.inSum += c.inputTokens[i] ?? 0;
+      acc.outSum += c.outputTokens[i] ?? 0;
+    }
+  }
+  const first = c.firstTokenAt[i] ?? Number.NaN;
+  const last = c.lastTokenAt[i] ?? Number.NaN;
+  if (inWindow(first, w)) acc.ttfts.push(first - sentAt);
+  if (!inWindow(last, w)) return;
+  if (outcome === Outcome.ok) acc.completed += 1;
+  const n = c.tokens[i] ?? 0;
+  if (n > 1) {
+    acc.gapTime += last - first;
+    acc.gapCount += n - 1;
+  }
 }

@@ -78,33 +78,15 @@ export interface TraceRow {
 export function parseTrace(text: string): TraceRow[] | string[] {
   const rows: TraceRow[] = [];
   const problems: string[] = [];
-  let first: number | undefined;
-  let last = -Infinity;
-  const lines = text.split(/\r?\n/);
-  for (const [i, raw] of lines.entries()) {
+  const clock = { first: undefined as number | undefined, last: -Infinity };
+  for (const [i, raw] of text.split(/\r?\n/).entries()) {
     const line = raw.trim();
     if (line === '' || line.startsWith('#')) continue;
     const cells = line.split(',').map((c) => c.trim());
-    if (rows.length === 0 && problems.length === 0 && first === undefined && !/^[\d.]/.test(cells[0] ?? '')) continue; // header
-    const at = `line ${i + 1}`;
-    if (cells.length !== 4) {
-      problems.push(`${at}: expected 4 fields (timestamp,model,input_tokens,output_tokens); got ${cells.length}`);
-    } else {
-      const [ts, model, inp, outp] = cells as [string, string, string, string];
-      const t = /^\d+(\.\d*)?$/.test(ts) ? Number(ts) : Number.NaN;
-      const input = /^\d+$/.test(inp) ? Number(inp) : Number.NaN;
-      const output = /^\d+$/.test(outp) ? Number(outp) : Number.NaN;
-      if (!Number.isFinite(t)) problems.push(`${at}: timestamp "${ts}" is not a number of seconds`);
-      else if (t < last) problems.push(`${at}: timestamp ${ts} is earlier than the line before`);
-      if (!(input >= 0 && input <= LoadLimits.maxTokens)) problems.push(`${at}: input_tokens "${inp}" must be a whole number from 0 to ${LoadLimits.maxTokens}`);
-      if (!(output >= 1 && output <= LoadLimits.maxTokens)) problems.push(`${at}: output_tokens "${outp}" must be a whole number from 1 to ${LoadLimits.maxTokens}`);
-      if (Number.isFinite(t)) {
-        first ??= t;
-        last = Math.max(last, t);
-        if (t - first > LoadLimits.maxDurationS) problems.push(`${at}: the trace is longer than ${LoadLimits.maxDurationS} s`);
-      }
-      if (problems.length === 0) rows.push({ t: t - (first ?? t), model, inputTokens: input, outputTokens: output });
-    }
+    // A header: the first non-comment line, when it does not start with a number.
+    if (rows.length === 0 && problems.length === 0 && clock.first === undefined && !/^[\d.]/.test(cells[0] ?? '')) continue;
+    const row = traceRow(cells, `line ${i + 1}`, clock, problems);
+    if (row !== undefined && problems.length === 0) rows.push(row);
     if (problems.length >= 20) break;
     if (rows.length > LoadLimits.maxRequests) {
       problems.push(`the trace has more than ${LoadLimits.maxRequests} requests`);
@@ -114,4 +96,26 @@ export function parseTrace(text: string): TraceRow[] | string[] {
   if (problems.length > 0) return problems;
   if (rows.length === 0) return ['the trace has no requests'];
   return rows;
+}
+
+/** One data line; problems are appended, the time base advanced. */
+function traceRow(cells: readonly string[], at: string, clock: { first: number | undefined; last: number }, problems: string[]): TraceRow | undefined {
+  if (cells.length !== 4) {
+    problems.push(`${at}: expected 4 fields (timestamp,model,input_tokens,output_tokens); got ${cells.length}`);
+    return undefined;
+  }
+  const [ts, model, inp, outp] = cells as [string, string, string, string];
+  const t = /^\d+(\.\d*)?$/.test(ts) ? Number(ts) : Number.NaN;
+  const input = /^\d+$/.test(inp) ? Number(inp) : Number.NaN;
+  const output = /^\d+$/.test(outp) ? Number(outp) : Number.NaN;
+  const before = problems.length;
+  if (!Number.isFinite(t)) problems.push(`${at}: timestamp "${ts}" is not a number of seconds`);
+  else if (t < clock.last) problems.push(`${at}: timestamp ${ts} is earlier than the line before`);
+  if (!(input >= 0 && input <= LoadLimits.maxTokens)) problems.push(`${at}: input_tokens "${inp}" must be a whole number from 0 to ${LoadLimits.maxTokens}`);
+  if (!(output >= 1 && output <= LoadLimits.maxTokens)) problems.push(`${at}: output_tokens "${outp}" must be a whole number from 1 to ${LoadLimits.maxTokens}`);
+  if (!Number.isFinite(t)) return undefined;
+  clock.first ??= t;
+  clock.last = Math.max(clock.last, t);
+  if (t - clock.first > LoadLimits.maxDurationS) problems.push(`${at}: the trace is longer than ${LoadLimits.maxDurationS} s`);
+  return problems.length > before ? undefined : { t: t - clock.first, model, inputTokens: input, outputTokens: output };
 }

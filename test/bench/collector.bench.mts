@@ -18,6 +18,7 @@ import { QueryNames, buildQueries } from '../../src/collector/promql.js';
 import { VllmMetric } from '../../src/domain/keys.js';
 import { seededRandom } from '../../src/engine/random.js';
 import { oneTwoFiveBuckets } from '../../src/emulator/metrics.js';
+import type { PrometheusClient } from '../../src/prometheus/client.js';
 import { createPrometheusClient } from '../../src/prometheus/client.js';
 import { startPrometheus } from '../support/prometheus.js';
 
@@ -121,6 +122,22 @@ function fleet(n: number): { render(): string; series: number } {
   return { render, series: perServer * n };
 }
 
+/** Each query alone, sequentially: median ms of `runs`. */
+async function timeEachQuery(client: PrometheusClient, servers: readonly { namespace: string; model: string }[]): Promise<Record<string, number>> {
+  const qs = buildQueries({ windowS, perPod: false, lookbackS: 120, stepS: lookbackStep(10), selector: { namespaces: servers.map((s) => s.namespace), models: servers.map((s) => s.model) } });
+  const out: Record<string, number> = {};
+  for (const name of QueryNames) {
+    const ts: number[] = [];
+    for (let k = 0; k < runs; k += 1) {
+      const t0 = performance.now();
+      await client.query(qs[name], { time: Date.now() / 1000 });
+      ts.push(performance.now() - t0);
+    }
+    out[name] = Math.round((ts.sort((a, b) => a - b)[Math.floor(ts.length / 2)] ?? 0) * 100) / 100;
+  }
+  return out;
+}
+
 for (const n of sizes) {
   const f = fleet(n);
   const exporter = createServer((_req, res) => {
@@ -148,19 +165,7 @@ for (const n of sizes) {
       errors = c.errors;
       queries = c.queries;
     }
-    const perQuery: Record<string, number> = {};
-    if (values['per-query']) {
-      const qs = buildQueries({ windowS, perPod: false, lookbackS: 120, stepS: lookbackStep(10), selector: { namespaces: servers.map((s) => s.namespace), models: servers.map((s) => s.model) } });
-      for (const name of QueryNames) {
-        const ts: number[] = [];
-        for (let k = 0; k < runs; k += 1) {
-          const t0 = performance.now();
-          await client.query(qs[name], { time: Date.now() / 1000 });
-          ts.push(performance.now() - t0);
-        }
-        perQuery[name] = Math.round((ts.sort((a, b) => a - b)[Math.floor(ts.length / 2)] ?? 0) * 100) / 100;
-      }
-    }
+    const perQuery = values['per-query'] ? await timeEachQuery(client, servers) : {};
     client.close();
     const warm = times.slice(1).sort((a, b) => a - b);
     const at = (q: number): number => warm[Math.min(warm.length - 1, Math.ceil(q * warm.length) - 1)] ?? Number.NaN;

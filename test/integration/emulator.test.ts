@@ -69,8 +69,9 @@ describe('emulator endpoints', () => {
     assert.equal(r.status, 200);
     const body = await r.json() as { object: string; choices: { text: string; finish_reason: string }[]; usage: Record<string, number> };
     assert.equal(body.object, 'text_completion');
-    assert.equal(body.choices[0]?.finish_reason, 'length');
-    assert.equal(body.choices[0]?.text.trim().split(/\s+/).length, 5);
+    const choice = body.choices[0];
+    assert.equal(choice?.finish_reason, 'length');
+    assert.equal(choice.text.trim().split(/\s+/).length, 5);
     assert.deepEqual(body.usage, { prompt_tokens: 100, completion_tokens: 5, total_tokens: 105 });
     // prefill 30 + 0.1·100·1 = 40 ms, then 4 iterations of 20 + 2·1 = 22 ms: 128 ms, plus HTTP and timer slack.
     assert.ok(took >= 127 && took < 400, `took ${took} ms`);

@@ -109,8 +109,8 @@ describe('collector against a real Prometheus', { skip: !havePrometheus && 'no /
   let odd: RunningEmulator;
   let dir = '';
   const capacity = capacityPerReplica(200, 16) * 3;
-  let below: { run: RunResult; at: number };
-  let over: { run: RunResult; at: number; offered: number };
+  let below: { run: RunResult; at: number } | undefined;
+  let over: { run: RunResult; at: number; offered: number } | undefined;
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'inferno-collect-'));

@@ -48,8 +48,8 @@ function run(line: string): { child: ChildProcess; done: Promise<Done> } {
   const child = spawn('bash', ['-c', line], { cwd: root, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
-  child.stdout?.setEncoding('utf8').on('data', (d: string) => { stdout += d; });
-  child.stderr?.setEncoding('utf8').on('data', (d: string) => { stderr = (stderr + d).slice(-20_000); });
+  child.stdout.setEncoding('utf8').on('data', (d: string) => { stdout += d; });
+  child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr = (stderr + d).slice(-20_000); });
   const done = new Promise<Done>((ok) => { child.once('exit', (code) => { ok({ code, stdout, stderr }); }); });
   return { child, done };
 }

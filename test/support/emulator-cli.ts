@@ -19,8 +19,8 @@ export async function spawnEmulator(args: readonly string[], timeoutMs = 20_000)
   let log = '';
   const url = await new Promise<string>((ok, fail) => {
     const timer = setTimeout(() => { fail(new Error(`inferno emulate did not start within ${timeoutMs} ms: ${log}`)); }, timeoutMs);
-    child.stderr?.setEncoding('utf8');
-    child.stderr?.on('data', (d: string) => {
+    child.stderr.setEncoding('utf8');
+    child.stderr.on('data', (d: string) => {
       log = (log + d).slice(-8000);
       const m = /"msg":"listening","url":"([^"]+)"/.exec(log);
       if (m?.[1] !== undefined) { clearTimeout(timer); ok(m[1]); }

@@ -55,7 +55,7 @@ const sleep = (ms: number): Promise<void> => new Promise((ok) => setTimeout(ok, 
 
 export async function getJson(url: string, timeoutMs = 2000): Promise<unknown> {
   const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
-  return (await res.json()) as unknown;
+  return res.json();
 }
 
 export async function startPrometheus(targets: readonly Target[], opts: { scrapeIntervalS?: number; extraArgs?: readonly string[] } = {}): Promise<TestPrometheus> {
@@ -95,8 +95,8 @@ export async function startPrometheus(targets: readonly Target[], opts: { scrape
     live.add(child);
     killOnExit();
     let stderr = '';
-    child.stderr?.setEncoding('utf8');
-    child.stderr?.on('data', (d: string) => { stderr = (stderr + d).slice(-4000); });
+    child.stderr.setEncoding('utf8');
+    child.stderr.on('data', (d: string) => { stderr = (stderr + d).slice(-4000); });
     const exited = new Promise<void>((ok) => { child.once('exit', () => { live.delete(child); ok(); }); });
     const url = `http://127.0.0.1:${port}`;
     const deadline = Date.now() + 30_000;

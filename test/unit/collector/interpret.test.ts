@@ -34,79 +34,98 @@ function healthy(over: Partial<Record<QueryName, QueryResult>> = {}): Partial<Re
 
 const keys = [{ namespace: 'ns', model: 'm' }, { namespace: 'ns2', model: 'm' }];
 
+function nth<T>(a: readonly T[], i: number): T {
+  const v = a[i];
+  assert.ok(v !== undefined, `no element ${i}`);
+  return v;
+}
+
 describe('interpret', () => {
   test('units (rpm, ms), the join by namespace and model, the ITL source, the newest sample', () => {
-    const [x, y] = interpret(healthy(), keys, opts);
+    const obs1 = interpret(healthy(), keys, opts);
+    const x = nth(obs1, 0);
+    const y = nth(obs1, 1);
     assert.deepEqual(x, {
       namespace: 'ns', model: 'm', at, windowS: 10, arrivalRpm: 120, completionRpm: 90, avgInputTokens: 512, avgOutputTokens: 128,
       ttftMs: 250, itlMs: 20, itlSource: 'inter_token_latency', waiting: 3, running: 8, kvCacheUsage: 0.42, sampleAgeS: 2, stalePods: [],
     });
-    assert.equal(y?.itlSource, 'time_per_output_token');
-    assert.equal(y?.itlMs, 30);
-    assert.equal(y?.arrivalRpm, 30);
+    assert.equal(y.itlSource, 'time_per_output_token');
+    assert.equal(y.itlMs, 30);
+    assert.equal(y.arrivalRpm, 30);
   });
 
   test('NaN, infinities and missing series are unknown with their reason, field by field', () => {
-    const [x] = interpret(healthy({
+    const x = nth(interpret(healthy({
       inputTokens: vector([[a, Number.NaN]]),
       ttft: vector([[a, Infinity]]),
       itl: vector([[a, -Infinity]]),
       waiting: vector([[b, 1]]),
-    }), keys, opts);
-    assert.deepEqual(x?.avgInputTokens, { unknown: 'nan' });
-    assert.deepEqual(x?.ttftMs, { unknown: 'inf' });
-    assert.deepEqual(x?.itlMs, { unknown: 'inf' });
-    assert.deepEqual(x?.waiting, { unknown: 'no-data' });
-    assert.equal(x?.running, 8);
-    assert.equal(x?.itlSource, undefined);
+    }), keys, opts), 0);
+    assert.deepEqual(x.avgInputTokens, { unknown: 'nan' });
+    assert.deepEqual(x.ttftMs, { unknown: 'inf' });
+    assert.deepEqual(x.itlMs, { unknown: 'inf' });
+    assert.deepEqual(x.waiting, { unknown: 'no-data' });
+    assert.equal(x.running, 8);
+    assert.equal(x.itlSource, undefined);
   });
 
   test('a failed query makes its field unknown with the error; a failed freshness query makes everything unknown', () => {
     const failed: QueryResult = { ok: false, errorType: 'execution', error: 'boom (HTTP 422)', warnings: [] };
-    const [x] = interpret(healthy({ kvCache: failed }), keys, opts);
-    assert.deepEqual(x?.kvCacheUsage, { unknown: 'prometheus-error: execution: boom (HTTP 422)' });
-    assert.equal(x?.arrivalRpm, 120);
-    const [y] = interpret(healthy({ lastSample: failed }), keys, opts);
+    const obs2 = interpret(healthy({ kvCache: failed }), keys, opts);
+    const x = nth(obs2, 0);
+    assert.deepEqual(x.kvCacheUsage, { unknown: 'prometheus-error: execution: boom (HTTP 422)' });
+    assert.equal(x.arrivalRpm, 120);
+    const obs3 = interpret(healthy({ lastSample: failed }), keys, opts);
+    const y = nth(obs3, 0);
     for (const k of ['arrivalRpm', 'completionRpm', 'avgInputTokens', 'avgOutputTokens', 'ttftMs', 'itlMs', 'waiting', 'running', 'kvCacheUsage', 'sampleAgeS'] as const) {
-      assert.deepEqual(y?.[k], { unknown: 'prometheus-error: execution: boom (HTTP 422)' }, k);
+      assert.deepEqual(y[k], { unknown: 'prometheus-error: execution: boom (HTTP 422)' }, k);
     }
-    const [z] = interpret(healthy({ running: { ok: true, warnings: [], data: { resultType: 'scalar', t: at, value: 1 } } }), keys, opts);
-    assert.deepEqual(z?.running, { unknown: 'prometheus-error: expected a vector, got a scalar' });
-    const [w] = interpret({}, keys, opts);
-    assert.deepEqual(w?.arrivalRpm, { unknown: 'prometheus-error: not queried' });
+    const obs4 = interpret(healthy({ running: { ok: true, warnings: [], data: { resultType: 'scalar', t: at, value: 1 } } }), keys, opts);
+    const z = nth(obs4, 0);
+    assert.deepEqual(z.running, { unknown: 'prometheus-error: expected a vector, got a scalar' });
+    const obs5 = interpret({}, keys, opts);
+    const w = nth(obs5, 0);
+    assert.deepEqual(w.arrivalRpm, { unknown: 'prometheus-error: not queried' });
   });
 
   test('stale: the newest sample of every pod older than the bound; the age itself stays known', () => {
-    const [x] = interpret(healthy({ lastSample: vector([[{ ...a, pod: 'p0' }, at - 31], [{ ...a, pod: 'p1' }, at - 300]]) }), keys, opts);
-    assert.equal(x?.sampleAgeS, 31);
-    assert.deepEqual(x?.stalePods, ['p0', 'p1']);
-    for (const k of ['arrivalRpm', 'avgInputTokens', 'ttftMs', 'itlMs', 'waiting', 'kvCacheUsage'] as const) assert.deepEqual(x?.[k], { unknown: 'stale' }, k);
+    const obs6 = interpret(healthy({ lastSample: vector([[{ ...a, pod: 'p0' }, at - 31], [{ ...a, pod: 'p1' }, at - 300]]) }), keys, opts);
+    const x = nth(obs6, 0);
+    assert.equal(x.sampleAgeS, 31);
+    assert.deepEqual(x.stalePods, ['p0', 'p1']);
+    for (const k of ['arrivalRpm', 'avgInputTokens', 'ttftMs', 'itlMs', 'waiting', 'kvCacheUsage'] as const) assert.deepEqual(x[k], { unknown: 'stale' }, k);
   });
 
   test('one stale pod of a fresh server is named; the server stays known', () => {
-    const [x] = interpret(healthy({ lastSample: vector([[{ ...a, pod: 'p0' }, at - 1], [{ ...a, pod: 'p1' }, at - 45]]) }), keys, opts);
-    assert.equal(x?.sampleAgeS, 1);
-    assert.deepEqual(x?.stalePods, ['p1']);
-    assert.equal(x?.waiting, 3);
+    const obs7 = interpret(healthy({ lastSample: vector([[{ ...a, pod: 'p0' }, at - 1], [{ ...a, pod: 'p1' }, at - 45]]) }), keys, opts);
+    const x = nth(obs7, 0);
+    assert.equal(x.sampleAgeS, 1);
+    assert.deepEqual(x.stalePods, ['p1']);
+    assert.equal(x.waiting, 3);
   });
 
   test('per pod: keys with pods read per-pod results', () => {
     const p = (pod: string) => ({ ...a, pod });
     const results = healthy({ waiting: vector([[p('p0'), 1], [p('p1'), 2]]), lastSample: vector([[p('p0'), at - 1], [p('p1'), at - 40]]) });
-    const [x, y] = interpret(results, [{ namespace: 'ns', model: 'm', pod: 'p0' }, { namespace: 'ns', model: 'm', pod: 'p1' }], opts);
-    assert.equal(x?.waiting, 1);
-    assert.equal(x?.pod, 'p0');
-    assert.deepEqual(y?.waiting, { unknown: 'stale' });
+    const obs8 = interpret(results, [{ namespace: 'ns', model: 'm', pod: 'p0' }, { namespace: 'ns', model: 'm', pod: 'p1' }], opts);
+    const x = nth(obs8, 0);
+    const y = nth(obs8, 1);
+    assert.equal(x.waiting, 1);
+    assert.equal(x.pod, 'p0');
+    assert.deepEqual(y.waiting, { unknown: 'stale' });
   });
 
   test('arrivals: unknown when a part is (a server younger than the window); extrapolation noise below zero reads as none', () => {
-    const [x] = interpret(healthy({ inSystemAgo: vector([[b, 1]]) }), keys, opts);
-    assert.deepEqual(x?.arrivalRpm, { unknown: 'no-data' });
-    assert.equal(x?.completionRpm, 90);
-    const [y] = interpret(healthy({ completions: vector([[a, Number.NaN]]) }), keys, opts);
-    assert.deepEqual(y?.arrivalRpm, { unknown: 'nan' });
-    const [z] = interpret(healthy({ completions: vector([[a, 0]]), running: vector([[a, 0]]), waiting: vector([[a, 0]]), inSystemAgo: vector([[a, 0.01]]) }), keys, opts);
-    assert.equal(z?.arrivalRpm, 0);
+    const obs9 = interpret(healthy({ inSystemAgo: vector([[b, 1]]) }), keys, opts);
+    const x = nth(obs9, 0);
+    assert.deepEqual(x.arrivalRpm, { unknown: 'no-data' });
+    assert.equal(x.completionRpm, 90);
+    const obs10 = interpret(healthy({ completions: vector([[a, Number.NaN]]) }), keys, opts);
+    const y = nth(obs10, 0);
+    assert.deepEqual(y.arrivalRpm, { unknown: 'nan' });
+    const obs11 = interpret(healthy({ completions: vector([[a, 0]]), running: vector([[a, 0]]), waiting: vector([[a, 0]]), inSystemAgo: vector([[a, 0.01]]) }), keys, opts);
+    const z = nth(obs11, 0);
+    assert.equal(z.arrivalRpm, 0);
   });
 });
 

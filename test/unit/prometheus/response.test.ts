@@ -37,8 +37,10 @@ describe('Prometheus answers', () => {
   test('matrix, scalar and string results', () => {
     const m = parseQueryResponse(200, ok({ resultType: 'matrix', result: [{ metric: { pod: 'p' }, values: [[1, '1'], [2, 'NaN']] }] }));
     assert.ok(m.ok && m.data.resultType === 'matrix');
-    assert.deepEqual(m.data.series[0]?.values[0], [1, 1]);
-    assert.ok(Number.isNaN(m.data.series[0]?.values[1]?.[1]));
+    const series = m.data.series[0];
+    assert.deepEqual(series?.values[0], [1, 1]);
+    const second = series.values[1];
+    assert.ok(second !== undefined && Number.isNaN(second[1]));
     const s = parseQueryResponse(200, ok({ resultType: 'scalar', result: [5, '42'] }));
     assert.deepEqual(s, { ok: true, warnings: [], data: { resultType: 'scalar', t: 5, value: 42 } });
     const str = parseQueryResponse(200, ok({ resultType: 'string', result: [5, 'hello'] }));
