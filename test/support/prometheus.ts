@@ -7,6 +7,7 @@ import type { ChildProcess } from 'node:child_process';
 import { spawn } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
 import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
+import { get as httpsGet } from 'node:https';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -58,7 +59,23 @@ export async function getJson(url: string, timeoutMs = 2000): Promise<unknown> {
   return res.json();
 }
 
-export async function startPrometheus(targets: readonly Target[], opts: { scrapeIntervalS?: number; extraArgs?: readonly string[] } = {}): Promise<TestPrometheus> {
+export interface PrometheusTls {
+  readonly certPem: string;
+  readonly keyPem: string;
+  /** to trust it while waiting for readiness */
+  readonly caPem: string;
+}
+
+/** 200 from an https URL trusting `ca` (fetch cannot take a CA on Node 20). */
+function httpsOk(url: string, ca: string): Promise<boolean> {
+  return new Promise((ok) => {
+    const req = httpsGet(url, { ca, timeout: 1000 }, (res) => { res.resume(); ok(res.statusCode === 200); });
+    req.on('error', () => { ok(false); });
+    req.on('timeout', () => { req.destroy(); ok(false); });
+  });
+}
+
+export async function startPrometheus(targets: readonly Target[], opts: { scrapeIntervalS?: number; extraArgs?: readonly string[]; tls?: PrometheusTls } = {}): Promise<TestPrometheus> {
   const dir = await mkdtemp(join(tmpdir(), 'inferno-prom-'));
   const sdFile = join(dir, 'targets.json');
   const setTargets = async (ts: readonly Target[]): Promise<void> => {
@@ -80,13 +97,21 @@ export async function startPrometheus(targets: readonly Target[], opts: { scrape
     '        refresh_interval: 1s',
     '',
   ].join('\n'));
+  const tls = opts.tls;
+  const webArgs: string[] = [];
+  if (tls !== undefined) {
+    await writeFile(join(dir, 'tls.crt'), tls.certPem);
+    await writeFile(join(dir, 'tls.key'), tls.keyPem, { mode: 0o600 });
+    await writeFile(join(dir, 'web.yml'), `tls_server_config:\n  cert_file: ${join(dir, 'tls.crt')}\n  key_file: ${join(dir, 'tls.key')}\n`);
+    webArgs.push(`--web.config.file=${join(dir, 'web.yml')}`);
+  }
 
   let lastError = '';
   for (let attempt = 0; attempt < 3; attempt += 1) {
     const port = await freePort();
     const args = [
       `--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'data')}`,
-      `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn', ...(opts.extraArgs ?? []),
+      `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn', ...webArgs, ...(opts.extraArgs ?? []),
     ];
     const useSetpriv = existsSync('/usr/bin/setpriv');
     const child = spawn(useSetpriv ? '/usr/bin/setpriv' : prometheusBin, useSetpriv ? ['--pdeathsig', 'KILL', '--', prometheusBin, ...args] : args, {
@@ -98,14 +123,18 @@ export async function startPrometheus(targets: readonly Target[], opts: { scrape
     child.stderr.setEncoding('utf8');
     child.stderr.on('data', (d: string) => { stderr = (stderr + d).slice(-4000); });
     const exited = new Promise<void>((ok) => { child.once('exit', () => { live.delete(child); ok(); }); });
-    const url = `http://127.0.0.1:${port}`;
+    const url = `${tls === undefined ? 'http' : 'https'}://127.0.0.1:${port}`;
     const deadline = Date.now() + 30_000;
     let ready = false;
     while (Date.now() < deadline && child.exitCode === null && child.signalCode === null) {
-      try {
-        const r = await fetch(`${url}/-/ready`, { signal: AbortSignal.timeout(1000) });
-        if (r.status === 200) { ready = true; break; }
-      } catch { /* not listening yet */ }
+      if (tls !== undefined) {
+        if (await httpsOk(`${url}/-/ready`, tls.caPem)) { ready = true; break; }
+      } else {
+        try {
+          const r = await fetch(`${url}/-/ready`, { signal: AbortSignal.timeout(1000) });
+          if (r.status === 200) { ready = true; break; }
+        } catch { /* not listening yet */ }
+      }
       await sleep(100);
     }
     let stopped = false;
