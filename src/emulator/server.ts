@@ -18,7 +18,7 @@ import { createVllmMetrics } from './metrics.js';
 import type { Endpoint, ParsedRequest } from './openai.js';
 import { errorBody, fullResponse, parseRequest, streamChunk, tokenText, usage, usageChunk } from './openai.js';
 
-export const EmulatorLimits = { maxBodyBytes: 4 * 1024 * 1024, maxModelLen: EngineLimits.maxTokens, maxStartupMs: 3_600_000 } as const;
+export const EmulatorLimits = { maxBodyBytes: 4 * 1024 * 1024, maxModelLen: EngineLimits.maxTokens, maxStartupMs: 3_600_000, maxBufferedBytes: 8 * 1024 * 1024 } as const;
 
 export interface EmulatorOptions {
   /** served model name (vLLM's --served-model-name, else --model) */
@@ -91,6 +91,8 @@ function readBody(req: IncomingMessage, limit: number): Promise<string> {
   });
 }
 
+const sseHeaders = { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' } as const;
+
 const sendJson = (res: ServerResponse, status: number, body: unknown): void => {
   const text = JSON.stringify(body);
   res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
@@ -132,6 +134,8 @@ export async function startEmulator(o: EmulatorOptions): Promise<RunningEmulator
       sendJson(p.res, 200, fullResponse(p.req.endpoint, p.ids, p.text.join(''), reason, u));
       return;
     }
+    if (p.res.destroyed) return;
+    if (!p.res.headersSent) p.res.writeHead(200, sseHeaders);
     if (p.req.includeUsage) p.res.write(`data: ${JSON.stringify(usageChunk(p.req.endpoint, p.ids, u))}\n\n`);
     p.res.end('data: [DONE]\n\n');
   };
@@ -151,8 +155,14 @@ export async function startEmulator(o: EmulatorOptions): Promise<RunningEmulator
           p.tokens += 1;
           const text = tokenText(e.index);
           if (p.req.stream) {
+            if (p.res.destroyed) break;
+            // Headers go with the first token, as vLLM's streaming response does: until then a refusal can
+            // still be an HTTP error.
+            if (!p.res.headersSent) p.res.writeHead(200, sseHeaders);
             const last = e.index === p.outputTokens - 1;
             p.res.write(`data: ${JSON.stringify(streamChunk(p.req.endpoint, p.ids, text, last ? 'length' : null, e.index === 0))}\n\n`);
+            // A client that stops reading must not make us buffer without bound: drop it (its close aborts the request).
+            if (p.res.writableLength > EmulatorLimits.maxBufferedBytes) p.res.destroy();
           } else {
             p.text.push(text);
           }
@@ -238,7 +248,6 @@ export async function startEmulator(o: EmulatorOptions): Promise<RunningEmulator
         arm();
       }
     });
-    if (parsed.stream) res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
     dispatch(engine.submit(now, { id, inputTokens: parsed.inputTokens, outputTokens: out }));
     arm();
   }

@@ -156,7 +156,10 @@ describe('emulator under load', () => {
     const rejected = await post(e.url, '/v1/completions', slow);
     assert.equal(rejected.status, 503);
     assert.match((await rejected.json() as { message: string }).message, /waiting queue is full/);
-    assert.equal(series(await metricsOf(e), VllmMetric.requestSuccess, { finished_reason: 'abort' }), 1);
+    const streamed = await post(e.url, '/v1/completions', { ...slow, stream: true });
+    assert.equal(streamed.status, 503, 'a streaming request is refused with an HTTP error too');
+    assert.match((await streamed.json() as { message: string }).message, /waiting queue is full/);
+    assert.equal(series(await metricsOf(e), VllmMetric.requestSuccess, { finished_reason: 'abort' }), 2);
     assert.deepEqual((await Promise.all(inFlight)).map((r) => r.status), [200, 200, 200]);
   });
 
@@ -174,6 +177,32 @@ describe('emulator under load', () => {
     assert.equal(e.state().running, 0);
     assert.equal(series(await metricsOf(e), VllmMetric.requestSuccess, { finished_reason: 'abort' }), 1);
     assert.equal((await post(e.url, '/v1/completions', { model: 'test/model-7b', prompt: 'x', max_tokens: 2 })).status, 200);
+  });
+
+  test('a client that stops reading a stream is cut off before the server buffers without bound', async (t) => {
+    // A long model name makes every chunk ~400 bytes: 131 000 tokens would be ~50 MB if the server kept them all.
+    const model = `big/${'m'.repeat(200)}`;
+    const e = await emulator(t, { model, maxModelLen: 131_072, engine: { ...exact, alpha: 0.001, beta: 0, gamma: 0, delta: 0 } });
+    const body = JSON.stringify({ model, prompt: 'x', max_tokens: 131_000, stream: true });
+    const received = await new Promise<{ bytes: number; text: string }>((ok) => {
+      let bytes = 0;
+      let tail = '';
+      const req = request(`${e.url}/v1/completions`, { method: 'POST', headers: { 'content-type': 'application/json' } }, (res) => {
+        res.pause();
+        const done = (): void => { ok({ bytes, text: tail }); };
+        res.on('data', (d: Buffer) => { bytes += d.length; tail = (tail + d.toString('utf8')).slice(-200); });
+        res.on('end', done);
+        res.on('close', done);
+        res.on('error', done);
+        setTimeout(() => res.resume(), 500);
+      });
+      req.on('error', () => { ok({ bytes: 0, text: '' }); });
+      req.end(body);
+    });
+    assert.ok(received.bytes > 1000 && received.bytes < 40_000_000, `received ${received.bytes} bytes`);
+    assert.equal((await fetch(`${e.url}/health`)).status, 200, "still serving");
+    assert.doesNotMatch(received.text, /\[DONE\]/, 'the stream was cut, not completed');
+    assert.equal(e.state().running, 0);
   });
 
   test('the load generator: round-robin over replicas, what it sent matches what the servers counted, latencies match', async (t) => {

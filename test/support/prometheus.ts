@@ -75,6 +75,15 @@ function httpsOk(url: string, ca: string): Promise<boolean> {
   });
 }
 
+async function isReady(url: string, ca: string | undefined): Promise<boolean> {
+  if (ca !== undefined) return httpsOk(url, ca);
+  try {
+    return (await fetch(url, { signal: AbortSignal.timeout(1000) })).status === 200;
+  } catch {
+    return false; // not listening yet
+  }
+}
+
 export async function startPrometheus(targets: readonly Target[], opts: { scrapeIntervalS?: number; extraArgs?: readonly string[]; tls?: PrometheusTls } = {}): Promise<TestPrometheus> {
   const dir = await mkdtemp(join(tmpdir(), 'inferno-prom-'));
   const sdFile = join(dir, 'targets.json');
@@ -127,13 +136,9 @@ export async function startPrometheus(targets: readonly Target[], opts: { scrape
     const deadline = Date.now() + 30_000;
     let ready = false;
     while (Date.now() < deadline && child.exitCode === null && child.signalCode === null) {
-      if (tls !== undefined) {
-        if (await httpsOk(`${url}/-/ready`, tls.caPem)) { ready = true; break; }
-      } else {
-        try {
-          const r = await fetch(`${url}/-/ready`, { signal: AbortSignal.timeout(1000) });
-          if (r.status === 200) { ready = true; break; }
-        } catch { /* not listening yet */ }
+      if (await isReady(`${url}/-/ready`, tls?.caPem)) {
+        ready = true;
+        break;
       }
       await sleep(100);
     }
