@@ -5,8 +5,8 @@
 //
 // The series are emulated: one exporter renders vLLM's full exposition (every metric the emulator has, histograms
 // with their buckets) for N model servers, each in its own namespace-and-model pair with one pod, and advances
-// their counters on every scrape like a server taking ~1–20 req/s. Prometheus scrapes it every second and holds
-// 30 s of data before measuring; the rate window is 20 s (20 samples per series: more work per query than a
+// their counters on every scrape like a server taking ~1–20 req/s. Prometheus scrapes it every 5 s and holds 40 s
+// of data before measuring; the rate window is 30 s (6 samples per series: a little more work per query than a
 // production 1 m window over 15 s scrapes). "cold" is the first collection, "warm" the median of the next ones.
 import { createServer } from 'node:http';
 import { loadavg } from 'node:os';
@@ -23,14 +23,16 @@ import { createPrometheusClient } from '../../src/prometheus/client.js';
 import { startPrometheus } from '../support/prometheus.js';
 
 const { values } = parseArgs({ options: {
-  sizes: { type: 'string', default: '10,100,500' }, runs: { type: 'string', default: '10' }, fill: { type: 'string', default: '30' },
+  sizes: { type: 'string', default: '10,100,500' }, runs: { type: 'string', default: '10' }, fill: { type: 'string', default: '40' },
   // also time each query alone (sequentially, median of `runs`): which quantity costs what
   'per-query': { type: 'boolean', default: false },
 } });
 const sizes = values.sizes.split(',').map(Number);
 const runs = Number(values.runs);
 const fillS = Number(values.fill);
-const windowS = 20;
+const windowS = 30;
+const scrapeS = 5;
+const staleAfterS = 4 * scrapeS;
 
 const L = VllmMetric.label;
 const ttftBuckets = [0.001, 0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10, 20, 40, 80, 160, 640, 2560];
@@ -124,7 +126,7 @@ function fleet(n: number): { render(): string; series: number } {
 
 /** Each query alone, sequentially: median ms of `runs`. */
 async function timeEachQuery(client: PrometheusClient, servers: readonly { namespace: string; model: string }[]): Promise<Record<string, number>> {
-  const qs = buildQueries({ windowS, perPod: false, lookbackS: 120, stepS: lookbackStep(10), selector: { namespaces: servers.map((s) => s.namespace), models: servers.map((s) => s.model) } });
+  const qs = buildQueries({ windowS, perPod: false, lookbackS: 120, stepS: lookbackStep(staleAfterS), selector: { namespaces: servers.map((s) => s.namespace), models: servers.map((s) => s.model) } });
   const out: Record<string, number> = {};
   for (const name of QueryNames) {
     const ts: number[] = [];
@@ -146,7 +148,7 @@ for (const n of sizes) {
   });
   await new Promise<void>((ok) => { exporter.listen(0, '127.0.0.1', ok); });
   const port = (exporter.address() as AddressInfo).port;
-  const prom = await startPrometheus([{ address: `127.0.0.1:${port}`, labels: {} }]);
+  const prom = await startPrometheus([{ address: `127.0.0.1:${port}`, labels: {} }], { scrapeIntervalS: scrapeS });
   try {
     await prom.waitForTargets(1, 60_000);
     await new Promise((ok) => setTimeout(ok, fillS * 1000));
@@ -159,7 +161,7 @@ for (const n of sizes) {
     let queries = 0;
     for (let k = 0; k <= runs; k += 1) {
       const t0 = performance.now();
-      const c = await collect(client, servers, { windowS, staleAfterS: 10, perPod: false, lookbackS: 120 }, Date.now() / 1000);
+      const c = await collect(client, servers, { windowS, staleAfterS, perPod: false, lookbackS: 120 }, Date.now() / 1000);
       times.push(performance.now() - t0);
       observed = Math.min(observed, c.observations.filter((o) => isKnown(o.arrivalRpm) && isKnown(o.itlMs) && isKnown(o.sampleAgeS)).length);
       errors = c.errors;
@@ -171,7 +173,7 @@ for (const n of sizes) {
     const at = (q: number): number => warm[Math.min(warm.length - 1, Math.ceil(q * warm.length) - 1)] ?? Number.NaN;
     const r2 = (x: number): number => Math.round(x * 100) / 100;
     process.stdout.write(`${JSON.stringify({
-      bench: 'collector', servers: n, series: f.series, queries, window: `${windowS}s`,
+      bench: 'collector', servers: n, series: f.series, queries, window: `${windowS}s`, scrapeInterval: `${scrapeS}s`,
       coldMs: r2(times[0] ?? Number.NaN), warmMedianMs: r2(at(0.5)), warmP90Ms: r2(at(0.9)), runs, observed, errors,
       // the machine's 1-minute load average at the end: timings on a shared machine are only as quiet as it is
       loadAvg1m: r2(loadavg()[0] ?? Number.NaN),
