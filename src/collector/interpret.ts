@@ -115,12 +115,12 @@ function freshness(r: QueryResult | undefined, o: InterpretOptions, keys: readon
 }
 
 /**
- * Arrivals per second over the window (see promql.ts): completions plus the growth of running + waiting. Unknown
- * when any part is, with the first part's reason.
+ * Arrivals per second over the window (see promql.ts): requests finished in it plus the growth of running +
+ * waiting. Unknown when any part is, with the first part's reason.
  */
-function arrivalRate(completions: Reading, running: Reading, waiting: Reading, inSystemAgo: Reading, windowS: number): Reading {
-  for (const r of [completions, running, waiting, inSystemAgo]) if (!isKnown(r)) return r;
-  return (completions as number) + ((running as number) + (waiting as number) - (inSystemAgo as number)) / windowS;
+function arrivalRate(finished: Reading, running: Reading, waiting: Reading, inSystemAgo: Reading, windowS: number): Reading {
+  for (const r of [finished, running, waiting, inSystemAgo]) if (!isKnown(r)) return r;
+  return ((finished as number) + (running as number) + (waiting as number) - (inSystemAgo as number)) / windowS;
 }
 
 /**
@@ -139,7 +139,7 @@ export function interpret(results: Partial<Record<QueryName, QueryResult>>, keys
     const blocked: Unknown | undefined = !isKnown(f.age) ? (f.age.unknown === 'no-data' ? undefined : f.age) : f.age > o.staleAfterS ? unknown('stale') : undefined;
     const val = (name: QueryName, scale = 1): Reading => blocked ?? get(name, key, scale).reading;
     const itl = get('itl', key, 1000);
-    const arrivals = blocked ?? arrivalRate(get('completions', key).reading, get('running', key).reading, get('waiting', key).reading, get('inSystemAgo', key).reading, o.windowS);
+    const arrivals = blocked ?? arrivalRate(get('finishedInWindow', key).reading, get('running', key).reading, get('waiting', key).reading, get('inSystemAgo', key).reading, o.windowS);
     const itlSource = blocked === undefined ? itl.sample?.metric[SourceLabel] : undefined;
     return {
       namespace: k.namespace, model: k.model, ...(k.pod !== undefined ? { pod: k.pod } : {}),

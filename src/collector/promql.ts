@@ -41,7 +41,7 @@ export interface QueryOptions {
   readonly stepS: number;
 }
 
-export const QueryNames = ['inSystemAgo', 'completions', 'inputTokens', 'outputTokens', 'ttft', 'itl', 'waiting', 'running', 'kvCache', 'lastSample'] as const;
+export const QueryNames = ['finishedInWindow', 'inSystemAgo', 'completions', 'inputTokens', 'outputTokens', 'ttft', 'itl', 'waiting', 'running', 'kvCache', 'lastSample'] as const;
 export type QueryName = (typeof QueryNames)[number];
 
 /** Label a result carries to say which of two metric names answered (ITL: new or deprecated name). */
@@ -76,9 +76,13 @@ export function buildQueries(o: QueryOptions): Record<QueryName, string> {
     // while the queue grows, so a scaler reading them never catches up. Every arrival is either finished
     // (request_success_total counts every finish reason, aborts included) or still in the system, so over the
     // window W
-    //   arrivals/s = completions/s + ((running + waiting now) − (running + waiting W ago)) / W.
-    // interpret.ts combines `completions`, `running`, `waiting` and this query (the in-system count one window
-    // ago), all evaluated at the same instant; a server younger than the window has no sample then: unknown.
+    //   arrivals = finished + (running + waiting now) − (running + waiting W ago).
+    // interpret.ts adds these two queries to `running` and `waiting`, all evaluated at the same instant. The
+    // counter is read at the same two samples as the gauges (now − W ago), not with increase(), whose
+    // extrapolation over a slightly shorter span would break the identity by a few percent; a series whose
+    // counter went down (a restart) or that is younger than W falls back to increase(). A server with no sample
+    // W ago is unknown, not a guess.
+    finishedInWindow: sum(`(${VllmMetric.requestSuccess}${sel} - ${VllmMetric.requestSuccess}${sel} offset ${w}) >= 0 or increase(${VllmMetric.requestSuccess}${sel}[${w}])`),
     inSystemAgo: `${sum(`${VllmMetric.running}${sel} offset ${w}`)} + ${sum(`${VllmMetric.waiting}${sel} offset ${w}`)}`,
     completions: sum(`rate(${VllmMetric.requestSuccess}${sel}[${w}])`),
     inputTokens: ratio(VllmMetric.requestPromptTokens),

@@ -17,7 +17,8 @@ const opts = { at, windowS: 10, staleAfterS: 30 };
 
 function healthy(over: Partial<Record<QueryName, QueryResult>> = {}): Partial<Record<QueryName, QueryResult>> {
   return {
-    // arrivals = completions + (running + waiting − in system a window ago) / W: a 1.5 + (8 + 3 − 6) / 10 = 2 req/s
+    // arrivals = (finished + running + waiting − in system a window ago) / W: a (15 + 8 + 3 − 6) / 10 = 2 req/s
+    finishedInWindow: vector([[a, 15], [b, 5]]),
     inSystemAgo: vector([[a, 6], [b, 1]]),
     completions: vector([[a, 1.5], [b, 0.5]]),
     inputTokens: vector([[a, 512], [b, 100]]),
@@ -120,10 +121,10 @@ describe('interpret', () => {
     const x = nth(obs9, 0);
     assert.deepEqual(x.arrivalRpm, { unknown: 'no-data' });
     assert.equal(x.completionRpm, 90);
-    const obs10 = interpret(healthy({ completions: vector([[a, Number.NaN]]) }), keys, opts);
+    const obs10 = interpret(healthy({ finishedInWindow: vector([[a, Number.NaN]]) }), keys, opts);
     const y = nth(obs10, 0);
     assert.deepEqual(y.arrivalRpm, { unknown: 'nan' });
-    const obs11 = interpret(healthy({ completions: vector([[a, 0]]), running: vector([[a, 0]]), waiting: vector([[a, 0]]), inSystemAgo: vector([[a, 0.01]]) }), keys, opts);
+    const obs11 = interpret(healthy({ finishedInWindow: vector([[a, 0]]), running: vector([[a, 0]]), waiting: vector([[a, 0]]), inSystemAgo: vector([[a, 0.01]]) }), keys, opts);
     const z = nth(obs11, 0);
     assert.equal(z.arrivalRpm, 0);
   });
