@@ -70,6 +70,7 @@ export function buildQueries(o: QueryOptions): Record<QueryName, string> {
   const w = `${o.windowS}s`;
   const sum = (expr: string): string => `sum ${by} (${expr})`;
   const ratio = (hist: string): string => `${sum(`rate(${hist}_sum${sel}[${w}])`)} / ${sum(`rate(${hist}_count${sel}[${w}])`)}`;
+  const c = VllmMetric.requestSuccess;
   const tagged = (expr: string, source: string): string => `label_replace(${expr}, "${SourceLabel}", "${source}", "", "")`;
   return {
     // The arrival rate: vLLM counts completions, not arrivals, and under overload completions stay at capacity
@@ -79,10 +80,11 @@ export function buildQueries(o: QueryOptions): Record<QueryName, string> {
     //   arrivals = finished + (running + waiting now) − (running + waiting W ago).
     // interpret.ts adds these two queries to `running` and `waiting`, all evaluated at the same instant. The
     // counter is read at the same two samples as the gauges (now − W ago), not with increase(), whose
-    // extrapolation over a slightly shorter span would break the identity by a few percent; a series whose
-    // counter went down (a restart) or that is younger than W falls back to increase(). A server with no sample
-    // W ago is unknown, not a guess.
-    finishedInWindow: sum(`(${VllmMetric.requestSuccess}${sel} - ${VllmMetric.requestSuccess}${sel} offset ${w}) >= 0 or increase(${VllmMetric.requestSuccess}${sel}[${w}])`),
+    // extrapolation over a slightly shorter span would break the identity by a few percent. A series that was
+    // reset (a restart; resets() looks back 2W so a reset just before the window's first sample is seen too) or
+    // is younger than W falls back to increase(), which compensates resets. A server with no sample W ago is
+    // unknown, not a guess.
+    finishedInWindow: sum(`((${c}${sel} - ${c}${sel} offset ${w}) unless (resets(${c}${sel}[${2 * o.windowS}s]) > 0)) or increase(${c}${sel}[${w}])`),
     inSystemAgo: `${sum(`${VllmMetric.running}${sel} offset ${w}`)} + ${sum(`${VllmMetric.waiting}${sel} offset ${w}`)}`,
     completions: sum(`rate(${VllmMetric.requestSuccess}${sel}[${w}])`),
     inputTokens: ratio(VllmMetric.requestPromptTokens),

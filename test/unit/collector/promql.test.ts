@@ -70,7 +70,8 @@ describe('templates', () => {
     const sel = '{namespace="ns",model_name="m"}';
     const by = 'by (namespace, model_name)';
     assert.equal(q.completions, `sum ${by} (rate(vllm:request_success_total${sel}[60s]))`);
-    assert.equal(q.finishedInWindow, `sum ${by} ((vllm:request_success_total${sel} - vllm:request_success_total${sel} offset 60s) >= 0 or increase(vllm:request_success_total${sel}[60s]))`);
+    const c = `vllm:request_success_total${sel}`;
+    assert.equal(q.finishedInWindow, `sum ${by} (((${c} - ${c} offset 60s) unless (resets(${c}[120s]) > 0)) or increase(${c}[60s]))`);
     assert.equal(q.inSystemAgo, `sum ${by} (vllm:num_requests_running${sel} offset 60s) + sum ${by} (vllm:num_requests_waiting${sel} offset 60s)`);
     assert.equal(q.inputTokens, `sum ${by} (rate(vllm:request_prompt_tokens_sum${sel}[60s])) / sum ${by} (rate(vllm:request_prompt_tokens_count${sel}[60s]))`);
     assert.equal(q.outputTokens, `sum ${by} (rate(vllm:request_generation_tokens_sum${sel}[60s])) / sum ${by} (rate(vllm:request_generation_tokens_count${sel}[60s]))`);
