@@ -1,5 +1,5 @@
 // The `inferno` command: dispatch, and the one place where errors become exit codes and messages.
-import { InputError, issueLocation } from '../config/errors.js';
+import { InputError, issueLocation } from '../cluster/issues.js';
 import { certsCommand, certsHelp } from './certs.js';
 import { planCommand, planHelp } from './plan.js';
 import { serveCommand, serveHelp } from './serve.js';

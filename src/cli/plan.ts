@@ -1,13 +1,13 @@
 // `inferno plan`: solve a scenario and print the allocation.
 import { fileURLToPath } from 'node:url';
 import { resolve } from 'node:path';
-import type { System } from '../config/schema.js';
+import type { System } from '../domain/types.js';
 import { createHighsBackend } from '../io/highs.js';
 import { loadInput } from '../io/load-input.js';
 import { prepare, solveExact, solvePrepared } from '../solver/index.js';
 import type { Plan, Prepared } from '../solver/index.js';
-import type { InputIssue } from '../config/errors.js';
-import { InputError } from '../config/errors.js';
+import type { InputIssue } from '../cluster/issues.js';
+import { InputError } from '../cluster/issues.js';
 import type { SolverInfo } from './plan-output.js';
 import { planJson, planTable, planYaml } from './plan-output.js';
 import type { Io } from './usage.js';

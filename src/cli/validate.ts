@@ -2,12 +2,13 @@
 import { fileURLToPath } from 'node:url';
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import type { InputIssue } from '../config/errors.js';
-import { InputError, issueLocation } from '../config/errors.js';
-import { ConfigMapSchema } from '../config/resources.js';
-import type { ClassIndex } from '../config/scenario.js';
-import { configFromMaps, parseYamlDocuments } from '../config/scenario.js';
-import type { Accelerator } from '../config/schema.js';
+import type { InputIssue } from '../cluster/issues.js';
+import { InputError, issueLocation } from '../cluster/issues.js';
+import { ConfigMapSchema } from '../cluster/resources.js';
+import type { ClassIndex } from '../cluster/config-maps.js';
+import { configFromMaps } from '../cluster/config-maps.js';
+import { parseYamlDocuments } from '../formats/scenario.js';
+import type { Accelerator } from '../domain/types.js';
 import { OptimizerApi } from '../domain/keys.js';
 import { checkConfigMap, checkOptimizer } from '../webhook/validate.js';
 import type { Io } from './usage.js';
@@ -48,7 +49,7 @@ async function readDocs(path: string): Promise<Doc[]> {
 
 const kindOf = (v: unknown): unknown => (v !== null && typeof v === 'object' ? (v as { kind?: unknown }).kind : undefined);
 
-function configFrom(docs: readonly Doc[]): { accelerators: Accelerator[]; classes: ClassIndex } {
+function configFrom(docs: readonly Doc[]): { accelerators: readonly Accelerator[]; classes: ClassIndex } {
   const maps = docs.flatMap((d) => {
     const r = ConfigMapSchema.safeParse(d.value);
     return r.success ? [{ cm: r.data, where: {} }] : [];

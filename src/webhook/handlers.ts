@@ -3,7 +3,7 @@ import { createAnalyzerCache } from '../solver/index.js';
 import { mutateDeployment } from './mutate.js';
 import type { AdmissionRoute } from './types.js';
 import { validateConfigMap, validateOptimizer } from './validate.js';
-import type { ClusterView } from './view.js';
+import type { ClusterView } from '../cluster/snapshot.js';
 
 export const WebhookPath = {
   validateOptimizer: '/validate-optimizer',

@@ -1,17 +1,18 @@
 // Validation of inferno's own objects at apply time: Optimizer resources (schema, references against the live
 // catalog and service classes, SLO feasibility) and inferno's ConfigMaps. Every problem is listed, with its field
 // path, in one denial; soft problems come back as warnings. Validation fails closed.
-import type { InputIssue } from '../config/errors.js';
-import { formatIssues, fromZod } from '../config/errors.js';
-import type { OptimizerResource } from '../config/resources.js';
-import { ConfigMapSchema, OptimizerSchema } from '../config/resources.js';
-import type { ClassIndex } from '../config/scenario.js';
-import { acceleratorsFromConfigMap, classOf, classesFromConfigMap, controllerFromConfigMap, crossCheck } from '../config/scenario.js';
-import type { Accelerator, ServiceClass } from '../config/schema.js';
+import type { InputIssue } from '../cluster/issues.js';
+import { formatIssues, fromZod } from '../cluster/issues.js';
+import type { OptimizerResource } from '../cluster/resources.js';
+import { ConfigMapSchema, OptimizerSchema } from '../cluster/resources.js';
+import type { ClassIndex } from '../cluster/config-maps.js';
+import { acceleratorsFromConfigMap, classesFromConfigMap, controllerFromConfigMap } from '../cluster/config-maps.js';
+import { classOf, crossCheck } from '../cluster/optimizer.js';
+import type { Accelerator, ServiceClass } from '../domain/types.js';
 import { ConfigRole, Label } from '../domain/keys.js';
 import type { AdmissionRequest, Verdict } from './types.js';
 import { allow, deny } from './types.js';
-import type { ClusterView } from './view.js';
+import type { ClusterView } from '../cluster/snapshot.js';
 
 const fmt = (v: number): string => String(Math.round(v * 1000) / 1000);
 
@@ -95,7 +96,7 @@ const denial = (issues: readonly InputIssue[], what: string): string => `${what}
 export function validateOptimizer(req: AdmissionRequest, view: ClusterView): Verdict {
   if (req.operation !== 'CREATE' && req.operation !== 'UPDATE') return allow();
   const snap = view.snapshot();
-  const { errors, warnings } = checkOptimizer(req.object, snap.accelerators, snap.classes);
+  const { errors, warnings } = checkOptimizer(req.object, snap.config.accelerators, snap.config.classes);
   if (errors.length > 0) return deny(422, denial(errors, 'Optimizer'), warnings);
   return allow(warnings);
 }

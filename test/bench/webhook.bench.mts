@@ -114,7 +114,7 @@ async function startServer(): Promise<{ port: number; stop: () => Promise<void> 
   if (values['in-process']) {
     const { startHttpsServer } = await import('../../src/http/https-server.js');
     const { createAdmissionMetrics } = await import('../../src/metrics/admission.js');
-    const { createWebhookApp } = await import('../../src/webhook/app.js');
+    const { createWebhookApp } = await import('../../src/http/webhook-app.js');
     const { createAdmissionRoutes } = await import('../../src/webhook/handlers.js');
     const { view } = await import('../support/cluster.js');
     const app = createWebhookApp({ routes: createAdmissionRoutes({ view: view() }), metrics: createAdmissionMetrics(), ready: () => true });

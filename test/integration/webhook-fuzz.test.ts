@@ -9,10 +9,11 @@ import { after, before, test } from 'node:test';
 import { createAdmissionRoutes } from '../../src/webhook/handlers.js';
 import type { AdmissionRoute } from '../../src/webhook/types.js';
 import { patch } from '../../src/webhook/types.js';
-import { emptySnapshot, staticView } from '../../src/webhook/view.js';
+import { emptySnapshot, staticView } from '../../src/cluster/snapshot.js';
 import { rng } from '../support/assert.js';
 import type { TestWebhook } from '../support/https.js';
 import { call, startTestWebhook } from '../support/https.js';
+import { Annotation, Label } from '../../src/domain/keys.js';
 
 const seed = Number(process.env['FUZZ_SEED'] ?? 20261128);
 const cases = Number(process.env['FUZZ_CASES'] ?? 2500);
@@ -38,7 +39,7 @@ function base(uid: string): Json {
       object: {
         apiVersion: 'apps/v1',
         kind: 'Deployment',
-        metadata: { name: 'granite-13b', namespace: 'models', labels: { 'inferno.llmd.ai/managed': 'true', app: 'granite' }, annotations: { 'inferno.llmd.ai/optimizer': 'granite-13b' } },
+        metadata: { name: 'granite-13b', namespace: 'models', labels: { [Label.managed]: 'true', app: 'granite' }, annotations: { [Annotation.optimizer]: 'granite-13b' } },
         spec: {
           replicas: 1,
           selector: { matchLabels: { app: 'granite' } },

@@ -8,6 +8,7 @@ import type { AdmissionRequest, AdmissionRoute, JsonPatchOp, Verdict } from '../
 import { allow, deny, patch } from '../../src/webhook/types.js';
 import type { TestWebhook } from '../support/https.js';
 import { call, deploymentRequest, review, startTestWebhook } from '../support/https.js';
+import { Label } from '../../src/domain/keys.js';
 
 interface ReviewBody {
   apiVersion: string;
@@ -17,7 +18,7 @@ interface ReviewBody {
 interface ErrorBody { error: { code: string; message: string } }
 
 const ops: JsonPatchOp[] = [
-  { op: 'add', path: '/metadata/labels', value: { 'inferno.llmd.ai/accelerator': 'A100' } },
+  { op: 'add', path: '/metadata/labels', value: { [Label.accelerator]: 'A100' } },
   { op: 'add', path: '/spec/template/spec/nodeSelector', value: { 'nvidia.com/gpu.product': 'NVIDIA-A100-SXM4-80GB' } },
 ];
 const seen: AdmissionRequest[] = [];

@@ -11,8 +11,8 @@ import type { AdmissionMetrics } from '../../src/metrics/admission.js';
 import { createAdmissionMetrics } from '../../src/metrics/admission.js';
 import type { PemPair } from '../../src/tls/forge.js';
 import { createCertificateAuthority, createServingCertificate, localSans } from '../../src/tls/forge.js';
-import { createWebhookApp } from '../../src/webhook/app.js';
-import type { WebhookLog } from '../../src/webhook/app.js';
+import { createWebhookApp } from '../../src/http/webhook-app.js';
+import type { WebhookLog } from '../../src/http/webhook-app.js';
 import type { AdmissionRoute } from '../../src/webhook/types.js';
 
 export interface TestPki { readonly ca: PemPair; readonly leaf: PemPair }

@@ -3,6 +3,7 @@ import { describe, test } from 'node:test';
 import type { AdmissionRequest } from '../../../src/webhook/types.js';
 import { validateConfigMap, validateOptimizer } from '../../../src/webhook/validate.js';
 import { premium, snapshot, view } from '../../support/cluster.js';
+import { Label } from '../../../src/domain/keys.js';
 
 const optimizer = (spec: Record<string, unknown>, extra: Record<string, unknown> = {}): Record<string, unknown> => ({
   apiVersion: 'llmd.ai/v1alpha1', kind: 'Optimizer', metadata: { name: 'granite-13b', namespace: 'models' },
@@ -73,7 +74,7 @@ describe('validate Optimizer', () => {
 describe('validate inferno ConfigMaps', () => {
   const cm = (role: string, data: Record<string, string>): AdmissionRequest => ({
     uid: 'u2', kind: { group: '', version: 'v1', kind: 'ConfigMap' }, operation: 'UPDATE', namespace: 'inferno-system', name: 'c', dryRun: false, oldObject: undefined,
-    object: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c', labels: { 'inferno.llmd.ai/config': role } }, data },
+    object: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c', labels: { [Label.config]: role } }, data },
   });
 
   test('a broken service-class YAML is rejected with the key and line at fault', () => {

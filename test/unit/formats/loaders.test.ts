@@ -4,7 +4,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { InputError } from '../../../src/config/errors.js';
+import { InputError } from '../../../src/cluster/issues.js';
 import { loadInput } from '../../../src/io/load-input.js';
 import { solve } from '../../../src/solver/index.js';
 

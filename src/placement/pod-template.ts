@@ -1,40 +1,5 @@
-// Reading and editing a raw Deployment object (as received in an AdmissionReview) without round-tripping it:
-// only the fields inferno owns are touched, so a diff against the original yields exactly inferno's changes.
-import { z } from 'zod';
-
-const Container = z.looseObject({
-  name: z.string(),
-  args: z.array(z.string()).optional(),
-  command: z.array(z.string()).optional(),
-  env: z.array(z.looseObject({ name: z.string() })).optional(),
-  resources: z.looseObject({
-    requests: z.record(z.string(), z.unknown()).optional(),
-    limits: z.record(z.string(), z.unknown()).optional(),
-  }).optional(),
-});
-
-export const DeploymentSchema = z.looseObject({
-  apiVersion: z.string().optional(),
-  kind: z.literal('Deployment'),
-  metadata: z.looseObject({
-    name: z.string().optional(),
-    namespace: z.string().optional(),
-    labels: z.record(z.string(), z.string()).optional(),
-    annotations: z.record(z.string(), z.string()).optional(),
-  }),
-  spec: z.looseObject({
-    replicas: z.number().int().nonnegative().optional(),
-    template: z.looseObject({
-      metadata: z.looseObject({ labels: z.record(z.string(), z.string()).optional() }).optional(),
-      spec: z.looseObject({
-        nodeSelector: z.record(z.string(), z.string()).optional(),
-        containers: z.array(Container).min(1),
-      }),
-    }),
-  }),
-});
-
-export type DeploymentView = z.infer<typeof DeploymentSchema>;
+// Editing a raw Deployment object (as received in an AdmissionReview, or read by the scaler) without round-tripping
+// it: only the fields inferno owns are touched, so a diff against the original yields exactly inferno's changes.
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v);

@@ -143,6 +143,41 @@ export const NodeSchema = z.looseObject({
   }).optional(),
 });
 
+/** The parts of a raw Deployment inferno reads; the raw object itself is what gets edited and diffed. */
+const ContainerSchema = z.looseObject({
+  name: z.string(),
+  args: z.array(z.string()).optional(),
+  command: z.array(z.string()).optional(),
+  env: z.array(z.looseObject({ name: z.string() })).optional(),
+  resources: z.looseObject({
+    requests: z.record(z.string(), z.unknown()).optional(),
+    limits: z.record(z.string(), z.unknown()).optional(),
+  }).optional(),
+});
+
+export const DeploymentSchema = z.looseObject({
+  apiVersion: z.string().optional(),
+  kind: z.literal('Deployment'),
+  metadata: z.looseObject({
+    name: z.string().optional(),
+    namespace: z.string().optional(),
+    labels: z.record(z.string(), z.string()).optional(),
+    annotations: z.record(z.string(), z.string()).optional(),
+  }),
+  spec: z.looseObject({
+    replicas: z.number().int().nonnegative().optional(),
+    template: z.looseObject({
+      metadata: z.looseObject({ labels: z.record(z.string(), z.string()).optional() }).optional(),
+      spec: z.looseObject({
+        nodeSelector: z.record(z.string(), z.string()).optional(),
+        containers: z.array(ContainerSchema).min(1),
+      }),
+    }),
+  }),
+});
+
+export type DeploymentView = z.infer<typeof DeploymentSchema>;
+
 export type OptimizerResource = z.infer<typeof OptimizerSchema>;
 export type CatalogEntry = z.infer<typeof CatalogEntrySchema>;
 export type ClassDoc = z.infer<typeof ClassDocSchema>;

@@ -2,10 +2,12 @@
 // folder of split *-data.json files, v1 or v2. Go's decoder matches keys case-insensitively and the sample data
 // relies on it (AvgInTokens, milpsolver), so every key is lower-cased before validation.
 import { z } from 'zod';
-import type { InputIssue } from './errors.js';
-import { InputError, fromZod } from './errors.js';
-import type { Accelerator, ModelTarget, OptimizerOptions, PerfProfile, SaturationPolicy, Server, ServiceClass, System } from './schema.js';
-import { SaturationPolicySchema } from './schema.js';
+import type { InputIssue } from '../cluster/issues.js';
+import { InputError, fromZod } from '../cluster/issues.js';
+import type { Accelerator, ModelTarget, OptimizerOptions, PerfProfile, SaturationPolicy, Server, ServiceClass, System } from '../domain/types.js';
+import { SaturationPolicies } from '../domain/types.js';
+
+const SaturationPolicySchema = z.enum(SaturationPolicies);
 
 export function lowerKeys(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(lowerKeys);

@@ -11,6 +11,14 @@ export interface InputIssue {
   readonly message: string;
 }
 
+/** Where an input object came from, for messages. */
+export interface Where {
+  readonly file?: string;
+  readonly document?: string;
+}
+
+export const at = (w: Where, path: string, message: string): InputIssue => ({ ...w, path, message });
+
 export class InputError extends Error {
   readonly issues: readonly InputIssue[];
   constructor(issues: readonly InputIssue[]) {

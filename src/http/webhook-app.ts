@@ -19,9 +19,9 @@ import express from 'express';
 import type { ErrorRequestHandler, Express, Request, RequestHandler, Response } from 'express';
 import type { AdmissionMetrics, AdmissionResult } from '../metrics/admission.js';
 import { initAdmissionRoute, recordAdmission } from '../metrics/admission.js';
-import { readAdmissionReview, reviewResponse, shortCircuit } from './admission.js';
-import type { AdmissionReviewResponse } from './admission.js';
-import type { AdmissionRequest, AdmissionRoute, Verdict } from './types.js';
+import { readAdmissionReview, reviewResponse, shortCircuit } from '../webhook/admission.js';
+import type { AdmissionReviewResponse } from '../webhook/admission.js';
+import type { AdmissionRequest, AdmissionRoute, Verdict } from '../webhook/types.js';
 
 export type WebhookLog = (level: 'info' | 'warn' | 'error', message: string, fields?: Readonly<Record<string, unknown>>) => void;
 
