@@ -1,11 +1,11 @@
 // The real `inferno` binary as a user runs it: a child process, exit codes, stdout and stderr.
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { inferno } from '../support/cli.js';
+import { sharedSample } from '../support/shared-data.js';
 
 const fixture = (name: string): string => new URL(`../fixtures/upstream/${name}`, import.meta.url).pathname;
 
@@ -50,8 +50,8 @@ describe('inferno plan', () => {
     assert.match(r.stdout, /^ {2}gap: /m);
   });
 
-  const shared = new URL('../../../shared/upstream-sample-data/v2/small', import.meta.url).pathname;
-  test('reads a folder of upstream split files', { skip: !existsSync(shared) && 'shared/ sample data not present' }, async () => {
+  const { path: shared, skip } = sharedSample('v2/small');
+  test('reads a folder of upstream split files', { skip }, async () => {
     const r = await inferno('plan', '--file', shared, '--output', 'json');
     assert.equal(r.code, 0, r.stderr);
     assert.equal((JSON.parse(r.stdout) as { totalCost: number }).totalCost, 43819);
