@@ -34,3 +34,30 @@ export const GpuVendors = [
   { prefix: 'AMD-', labelKey: 'amd.com/gpu.product-name', resource: 'amd.com/gpu' },
   { prefix: 'Intel-Gaudi', labelKey: 'habana.ai/gaudi.product', resource: 'habana.ai/gaudi' },
 ] as const;
+
+/** The Lease the scaler's leader election holds (in inferno's own namespace), and the label it carries. */
+export const ScalerLease = {
+  name: 'inferno-scaler',
+  labels: { 'app.kubernetes.io/name': 'inferno', 'app.kubernetes.io/component': 'scaler' },
+} as const;
+
+/** Metrics the scaler emits; the first four keep upstream WVA's names and labels so HPA/KEDA recipes work unchanged. */
+export const ScalerMetric = {
+  desiredReplicas: 'inferno_desired_replicas',
+  currentReplicas: 'inferno_current_replicas',
+  desiredRatio: 'inferno_desired_ratio',
+  replicaScaling: 'inferno_replica_scaling_total',
+  predictedItl: 'inferno_predicted_itl_ms',
+  predictedTtft: 'inferno_predicted_ttft_ms',
+  cost: 'inferno_cost',
+  tickDuration: 'inferno_tick_duration_seconds',
+} as const;
+
+/** Label names of the scaler metrics (upstream's spelling). */
+export const ScalerMetricLabel = {
+  variant: 'variant_name',
+  namespace: 'namespace',
+  accelerator: 'accelerator_type',
+  direction: 'direction',
+  reason: 'reason',
+} as const;
