@@ -11,6 +11,7 @@ const commands: Record<string, { readonly summary: string; readonly load: () => 
   plan: { summary: 'choose GPU type, replicas and batch size for every model server', load: async () => (await import('./plan.js')).planCommand },
   validate: { summary: 'check Optimizer resources and inferno ConfigMaps as the webhook does', load: async () => (await import('./validate.js')).validateCommand },
   serve: { summary: 'run the admission webhook server (HTTPS)', load: async () => (await import('./serve.js')).serveCommand },
+  scale: { summary: 'run one scaler tick offline on a scenario and print what it would do', load: async () => (await import('./scale.js')).scaleCommand },
   certs: { summary: 'create a CA and the webhook serving certificate', load: async () => (await import('./certs.js')).certsCommand },
 };
 
