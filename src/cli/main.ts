@@ -13,6 +13,9 @@ const commands: Record<string, { readonly summary: string; readonly load: () => 
   serve: { summary: 'run the admission webhook server (HTTPS)', load: async () => (await import('./serve.js')).serveCommand },
   scale: { summary: 'run one scaler tick offline on a scenario and print what it would do', load: async () => (await import('./scale.js')).scaleCommand },
   certs: { summary: 'create a CA and the webhook serving certificate', load: async () => (await import('./certs.js')).certsCommand },
+  emulate: { summary: 'run an emulated vLLM replica (HTTP, vLLM metrics) timed by a performance profile', load: async () => (await import('./emulate.js')).emulateCommand },
+  load: { summary: 'send open-loop load to vLLM servers and measure rate, TTFT and ITL', load: async () => (await import('./load.js')).loadCommand },
+  collect: { summary: "print the load each Optimizer's model server shows in Prometheus", load: async () => (await import('./collect.js')).collectCommand },
 };
 
 export const mainHelp = `Usage: inferno <command> [options]

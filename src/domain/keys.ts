@@ -61,3 +61,26 @@ export const ScalerMetricLabel = {
   direction: 'direction',
   reason: 'reason',
 } as const;
+
+/**
+ * vLLM's Prometheus metric names (V1 engine, vllm/v1/metrics/loggers.py) and labels, as exposed (counters with
+ * `_total`); the emulator, the collector and the tests all use these. `timePerOutputToken` is deprecated in vLLM
+ * 0.11 and removed in 0.13 (same observations as `interTokenLatency`): query either, whichever exists.
+ */
+export const VllmMetric = {
+  running: 'vllm:num_requests_running',
+  waiting: 'vllm:num_requests_waiting',
+  kvCacheUsage: 'vllm:kv_cache_usage_perc',
+  requestSuccess: 'vllm:request_success_total',
+  promptTokens: 'vllm:prompt_tokens_total',
+  generationTokens: 'vllm:generation_tokens_total',
+  timeToFirstToken: 'vllm:time_to_first_token_seconds',
+  interTokenLatency: 'vllm:inter_token_latency_seconds',
+  timePerOutputToken: 'vllm:time_per_output_token_seconds',
+  e2eLatency: 'vllm:e2e_request_latency_seconds',
+  queueTime: 'vllm:request_queue_time_seconds',
+  requestPromptTokens: 'vllm:request_prompt_tokens',
+  requestGenerationTokens: 'vllm:request_generation_tokens',
+  /** labels: vLLM's own, then the target labels Kubernetes service discovery adds */
+  label: { model: 'model_name', engine: 'engine', finishedReason: 'finished_reason', namespace: 'namespace', pod: 'pod' },
+} as const;

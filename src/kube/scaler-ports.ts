@@ -7,12 +7,13 @@ import { DeploymentSchema } from '../cluster/resources.js';
 import type { ClusterView } from '../cluster/snapshot.js';
 import { Label } from '../domain/keys.js';
 import type { ManagedDeployment, ScalerPorts, WriteResult } from '../scaler/ports.js';
-import type { PatchOp, ScalerActuator } from './scaler-actuator.js';
+import type { ScalerActuator } from './scaler-actuator.js';
 import { requestOptions } from './request.js';
 
 /** The Deployment's parts inferno reads, from client-node's typed object (its Dates serialise to strings). */
 export function managedDeploymentOf(d: V1Deployment): ManagedDeployment | undefined {
-  const r = DeploymentSchema.safeParse(JSON.parse(JSON.stringify({ apiVersion: 'apps/v1', kind: 'Deployment', ...d })));
+  const plain = JSON.parse(JSON.stringify(d)) as Record<string, unknown>;
+  const r = DeploymentSchema.safeParse({ apiVersion: 'apps/v1', kind: 'Deployment', ...plain });
   if (!r.success) return undefined;
   return {
     namespace: d.metadata?.namespace ?? '',
@@ -55,7 +56,7 @@ export function kubeScalerPorts(o: KubeScalerPortsOptions): ScalerPorts {
       return mapResult((await o.actuator.scale(namespace, name, replicas, o.signal)).kind);
     },
     async retemplate(namespace, name, edit) {
-      return mapResult((await o.actuator.patchTemplate(namespace, name, (d) => edit(d) as readonly PatchOp[], o.signal)).kind);
+      return mapResult((await o.actuator.patchTemplate(namespace, name, (d) => edit(d), o.signal)).kind);
     },
     async writeStatus(namespace, name, status) {
       return mapResult((await o.actuator.writeStatus(namespace, name, status, o.signal)).kind);
