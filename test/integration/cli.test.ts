@@ -131,3 +131,29 @@ describe('inferno plan, impossible SLOs', () => {
     assert.doesNotMatch(r.stderr, /granite-13b-standard/);
   });
 });
+
+describe('inferno scale --once (the README command)', () => {
+  const config = new URL('../../deploy/base/config.yaml', import.meta.url).pathname;
+  const cluster = new URL('../../samples/scaling/cluster.yaml', import.meta.url).pathname;
+
+  test('prints what one tick would do: the grown load moves or grows, the fallen one waits for its window', async () => {
+    const r = await inferno('scale', '--once', '--scenario', config, '--scenario', cluster);
+    assert.equal(r.code, 0, r.stderr);
+    const row = (name: string): string => r.stdout.split('\n').find((l) => l.startsWith(`models/${name} `)) ?? '';
+    assert.match(row('granite-13b'), /\b1500\b.*A100 ×1 \(batch 64\).*\b(switch|scale)\b/);
+    assert.match(row('llama-8b'), /\b20\b.*A100 ×4 \(batch 32\).*\bsteady\b.*Stabilizing/);
+    assert.match(r.stdout, /models\/llama-8b: the load needs \d+; scaling down waits until that has held for 300 s/);
+  });
+
+  test('JSON for machines; nothing to plan or no --once is a usage or input error (exit 2)', async () => {
+    const r = await inferno('scale', '--once', '--scenario', config, '--scenario', cluster, '--output', 'json');
+    assert.equal(r.code, 0, r.stderr);
+    const doc = JSON.parse(r.stdout) as { mode: string; rows: { deployment: string; action: string; desired?: { replicas: number } }[] };
+    assert.equal(doc.mode, 'actuate');
+    assert.deepEqual(doc.rows.map((x) => x.deployment), ['granite-13b', 'llama-8b']);
+    assert.equal((await inferno('scale', '--scenario', cluster)).code, 2);
+    const none = await inferno('scale', '--once', '--scenario', config);
+    assert.equal(none.code, 2);
+    assert.match(none.stderr, /no Deployments/);
+  });
+});
