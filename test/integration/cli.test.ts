@@ -157,3 +157,23 @@ describe('inferno scale --once (the README command)', () => {
     assert.match(none.stderr, /no Deployments/);
   });
 });
+
+describe('inferno and a reader that stops early', () => {
+  test('`inferno plan | head -1`: the closed pipe ends the command quietly, exit 0, no stack trace', async () => {
+    const { spawn } = await import('node:child_process');
+    const { infernoBin } = await import('../support/cli.js');
+    // Output well past a pipe's buffer (64 KiB), so writes go on after the reader has gone: 900 copies of the sample's servers.
+    const sample = (await import('node:fs')).readFileSync(new URL('../../samples/scenario.yaml', import.meta.url), 'utf8');
+    const docs = sample.split(/^---$/m);
+    const many = docs.flatMap((d) => (/^kind: Optimizer$/m.test(d) ? Array.from({ length: 100 }, (_, i) => d.replace(/^( {2}name: )(\S+)$/m, `$1$2-${i}`)) : [d]));
+    const file = join(dir, 'many.yaml');
+    await writeFile(file, many.join('---'));
+    const child = spawn(process.execPath, [infernoBin, 'plan', '--mode', 'unlimited', '--output', 'json', '--file', file], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (b: Buffer) => { stderr += b.toString(); });
+    child.stdout.once('data', () => { child.stdout.destroy(); });
+    const code = await new Promise<number | null>((ok) => child.on('exit', ok));
+    assert.equal(code, 0, stderr);
+    assert.doesNotMatch(stderr, /EPIPE|at .*\.js:\d+/);
+  });
+});
