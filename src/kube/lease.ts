@@ -38,10 +38,15 @@ export interface LeaderElectorOptions {
   readonly random?: () => number;
 }
 
+/** floor for a candidate's wake-up at the holder's expiry: no busy loop */
+const MinWakeMs = 10;
+
 /** hostname_uuid, as client-go's examples build it: two processes on one host still differ. */
 export const newIdentity = (): string => `${os.hostname()}_${randomUUID()}`;
 
-type Attempt = { readonly ok: true; readonly sent: number } | { readonly ok: false; readonly why: string; readonly lost: boolean };
+type Attempt =
+  | { readonly ok: true; readonly sent: number }
+  | { readonly ok: false; readonly why: string; readonly lost: boolean; readonly expiresAt?: number };
 
 export class LeaderElector {
   readonly identity: string;
@@ -92,13 +97,16 @@ export class LeaderElector {
   /** Tries until it holds the lease; the send time of the winning write, or undefined when stopped. */
   private async acquire(signal: AbortSignal): Promise<number | undefined> {
     while (!aborted(signal)) {
+      let delay = candidateDelayMs(this.timings, this.random());
       try {
         const a = await this.attempt(AbortSignal.any([signal, AbortSignal.timeout(this.timings.renewDeadlineMs)]));
         if (a.ok) return a.sent;
+        // wake when the holder's lease would expire rather than up to a retry period later
+        if (a.expiresAt !== undefined) delay = Math.min(delay, Math.max(a.expiresAt - this.now(), MinWakeMs));
       } catch (e) {
         if (!aborted(signal)) this.log(`lease ${this.o.namespace}/${this.name}: ${errorText(e)}`);
       }
-      await abortableSleep(candidateDelayMs(this.timings, this.random()), signal);
+      await abortableSleep(delay, signal);
     }
     return undefined;
   }
@@ -166,7 +174,7 @@ export class LeaderElector {
       this.lastHolder = state.holder;
       if (state.holder !== this.identity) this.o.onNewLeader?.(state.holder);
     }
-    if (verdict.kind === 'wait') return { ok: false, why: `held by ${verdict.holder}`, lost: this.leading };
+    if (verdict.kind === 'wait') return { ok: false, why: `held by ${verdict.holder}`, lost: this.leading, expiresAt: verdict.expiresAt };
     if (this.leading && verdict.kind !== 'renew') return { ok: false, why: 'the lease no longer names this process', lost: true };
     const spec = nextSpec(verdict, state, this.identity, this.now(), this.timings);
     try {

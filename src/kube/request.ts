@@ -1,7 +1,7 @@
 // Per-request options for client-node 1.x calls: an AbortSignal (timeouts, leadership loss) and a patch Content-Type.
 // client-node has neither as a call parameter; both go in through a request middleware.
-import { ApiException } from '@kubernetes/client-node';
-import type { ConfigurationOptions, Middleware, RequestContext, ResponseContext } from '@kubernetes/client-node';
+import { ApiException, Observable } from '@kubernetes/client-node';
+import type { ConfigurationOptions, ObservableMiddleware, RequestContext, ResponseContext } from '@kubernetes/client-node';
 
 export const ContentType = {
   jsonPatch: 'application/json-patch+json',
@@ -14,17 +14,17 @@ export interface RequestOptions {
 }
 
 export function requestOptions(o: RequestOptions): ConfigurationOptions {
-  const middleware: Middleware = {
+  // The object-parameter API hands options straight to the observable API (gen/types/ObjectParamAPI.js), so the
+  // middleware is the observable flavour (client-node's own setHeaderMiddleware is built the same way).
+  const middleware: ObservableMiddleware = {
     pre: (ctx: RequestContext) => {
       if (o.signal !== undefined) ctx.setSignal(o.signal);
       if (o.contentType !== undefined) ctx.setHeaderParam('Content-Type', o.contentType);
-      return Promise.resolve(ctx);
+      return new Observable(Promise.resolve(ctx));
     },
-    post: (res: ResponseContext) => Promise.resolve(res),
+    post: (res: ResponseContext) => new Observable(Promise.resolve(res)),
   };
-  // The object-parameter API wraps each middleware as a promise middleware at run time (gen/types/PromiseAPI.js
-  // wrapOptions), while its declared parameter type names the observable flavour: hence the cast.
-  return { middleware: [middleware], middlewareMergeStrategy: 'append' } as unknown as ConfigurationOptions;
+  return { middleware: [middleware], middlewareMergeStrategy: 'append' };
 }
 
 /** The HTTP status of a client-node API error, or undefined for anything else (network, abort, bugs). */
@@ -49,4 +49,14 @@ export function errorText(e: unknown): string {
   }
   if (e instanceof Error) return e.name === 'AbortError' ? 'request aborted (timeout or shutdown)' : e.message.split('\n')[0] ?? e.name;
   return String(e);
+}
+
+/** A failed API call with a one-line message (what was attempted, the HTTP status, the server's message). */
+export class KubeApiError extends Error {
+  override readonly name = 'KubeApiError';
+  readonly status: number | undefined;
+  constructor(what: string, cause: unknown) {
+    super(`${what}: ${errorText(cause)}`, { cause });
+    this.status = apiStatus(cause);
+  }
 }

@@ -6,7 +6,7 @@ import type { KubeConfig, V1Deployment } from '@kubernetes/client-node';
 import { OptimizerApi } from '../domain/keys.js';
 import type { OptimizerStatusWrite } from '../scaler/status.js';
 import { abortableSleep } from '../scaler/loop.js';
-import { apiStatus, ContentType, errorText, requestOptions } from './request.js';
+import { apiStatus, ContentType, errorText, KubeApiError, requestOptions } from './request.js';
 
 export interface PatchOp {
   readonly op: 'add' | 'remove' | 'replace' | 'move' | 'copy' | 'test';
@@ -28,8 +28,11 @@ export type TemplateResult =
 export type StatusResult = { readonly kind: 'written' } | { readonly kind: 'gone' };
 
 export interface EventInput {
-  /** the Optimizer or the Deployment the event is about */
-  readonly involved: { readonly kind: 'Optimizer' | 'Deployment'; readonly namespace: string; readonly name: string; readonly uid?: string };
+  /**
+   * The Optimizer or the Deployment the event is about. The uid is required: `kubectl describe` finds an object's
+   * Events by involvedObject.uid, so without it users would never see them there.
+   */
+  readonly involved: { readonly kind: 'Optimizer' | 'Deployment'; readonly namespace: string; readonly name: string; readonly uid: string };
   readonly type: 'Normal' | 'Warning';
   /** CamelCase, e.g. a ScaleReason code */
   readonly reason: string;
@@ -122,7 +125,7 @@ export class ScalerActuator {
         current = await this.apps.readNamespacedDeploymentScale({ name, namespace }, requestOptions({ signal: this.signal(outer) }));
       } catch (e) {
         if (apiStatus(e) === 404) return { kind: 'gone' } as const;
-        throw e;
+        throw new KubeApiError(`read scale of ${namespace}/${name}`, e);
       }
       const from = current.spec?.replicas ?? 0;
       if (from === replicas) return { kind: 'unchanged', replicas } as const;
@@ -134,7 +137,7 @@ export class ScalerActuator {
         const code = apiStatus(e);
         if (code === 409) return 'conflict';
         if (code === 404) return { kind: 'gone' } as const;
-        throw e;
+        throw new KubeApiError(`scale ${namespace}/${name} to ${replicas}`, e);
       }
       return { kind: 'scaled', from, to: replicas } as const;
     }, outer);
@@ -152,7 +155,7 @@ export class ScalerActuator {
         d = await this.apps.readNamespacedDeployment({ name, namespace }, requestOptions({ signal: this.signal(outer) }));
       } catch (e) {
         if (apiStatus(e) === 404) return { kind: 'gone' } as const;
-        throw e;
+        throw new KubeApiError(`read ${namespace}/${name}`, e);
       }
       const ops = opsFor(d);
       if (ops.length === 0) return { kind: 'unchanged' } as const;
@@ -164,11 +167,21 @@ export class ScalerActuator {
       } catch (e) {
         const code = apiStatus(e);
         if (code === 404) return { kind: 'gone' } as const;
-        // 409: resourceVersion conflict; 422 (Invalid) is how the API server answers a failed `test` op
-        if (code === 409 || (code === 422 && isTestFailure(e))) return 'conflict';
-        throw e;
+        if (code === 409) return 'conflict';
+        // A failed `test` op is answered 422 Invalid with a generic message ("the server rejected our request due to
+        // an error in our request"), like a genuinely invalid patch: the generation tells them apart.
+        if (code === 422 && (await this.generationOf(namespace, name, outer)) !== generation) return 'conflict';
+        throw new KubeApiError(`patch ${namespace}/${name}`, e);
       }
     }, outer);
+  }
+
+  private async generationOf(namespace: string, name: string, outer?: AbortSignal): Promise<number | undefined> {
+    try {
+      return (await this.apps.readNamespacedDeployment({ name, namespace }, requestOptions({ signal: this.signal(outer) }))).metadata?.generation;
+    } catch {
+      return undefined;
+    }
   }
 
   /**
@@ -184,7 +197,7 @@ export class ScalerActuator {
       return { kind: 'written' };
     } catch (e) {
       if (apiStatus(e) === 404) return { kind: 'gone' };
-      throw e;
+      throw new KubeApiError(`write status of Optimizer ${namespace}/${name}`, e);
     }
   }
 
@@ -196,7 +209,7 @@ export class ScalerActuator {
   async event(e: EventInput, outer?: AbortSignal): Promise<EventResult> {
     const now = this.now();
     const message = e.message.length > MaxEventMessage ? `${e.message.slice(0, MaxEventMessage - 1)}…` : e.message;
-    const key = JSON.stringify([e.involved.kind, e.involved.namespace, e.involved.name, e.type, e.reason, message]);
+    const key = JSON.stringify([e.involved.kind, e.involved.namespace, e.involved.name, e.involved.uid, e.type, e.reason, message]);
     const seen = this.events.get(key);
     try {
       if (seen !== undefined && now - seen.at < this.aggregationMs) {
@@ -221,7 +234,7 @@ export class ScalerActuator {
           kind: e.involved.kind,
           namespace: e.involved.namespace,
           name: e.involved.name,
-          ...(e.involved.uid !== undefined ? { uid: e.involved.uid } : {}),
+          uid: e.involved.uid,
         }),
         type: e.type,
         reason: e.reason,
@@ -251,8 +264,4 @@ export class ScalerActuator {
       this.events.delete(oldest);
     }
   }
-}
-
-function isTestFailure(e: unknown): boolean {
-  return /test operation|testing value|does not apply/i.test(errorText(e));
 }
