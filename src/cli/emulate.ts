@@ -134,27 +134,29 @@ export async function emulateCommand(args: readonly string[], io: Io): Promise<n
     return 0;
   }
   const log = jsonLog(io.stderr);
-  let emulator;
+  // Signals are handled from before the port opens: a supervisor that stops us as soon as we listen gets a clean exit.
+  let stop = (): void => undefined;
+  const stopped = new Promise<void>((ok) => { stop = ok; });
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
   try {
-    emulator = await startEmulator({ ...config, log });
-  } catch (e) {
-    const err = e as NodeJS.ErrnoException;
-    if (err.code === 'EADDRINUSE' || err.code === 'EACCES' || err.code === 'EADDRNOTAVAIL') {
-      throw new UsageError(`cannot listen on ${config.host ?? ''}:${config.port ?? 0}: ${err.code}`, C);
+    let emulator;
+    try {
+      emulator = await startEmulator({ ...config, log });
+    } catch (e) {
+      const err = e as NodeJS.ErrnoException;
+      if (err.code === 'EADDRINUSE' || err.code === 'EACCES' || err.code === 'EADDRNOTAVAIL') {
+        throw new UsageError(`cannot listen on ${config.host ?? ''}:${config.port ?? 0}: ${err.code}`, C);
+      }
+      throw e;
     }
-    throw e;
+    log('info', 'emulating', { model: config.model, ...config.engine, maxModelLen: config.maxModelLen, startupMs: config.startupMs });
+    await stopped;
+    await emulator.close();
+    log('info', 'stopped');
+    return 0;
+  } finally {
+    process.off('SIGTERM', stop);
+    process.off('SIGINT', stop);
   }
-  log('info', 'emulating', { model: config.model, ...config.engine, maxModelLen: config.maxModelLen, startupMs: config.startupMs });
-  await new Promise<void>((ok) => {
-    const stop = (): void => {
-      process.off('SIGTERM', stop);
-      process.off('SIGINT', stop);
-      ok();
-    };
-    process.on('SIGTERM', stop);
-    process.on('SIGINT', stop);
-  });
-  await emulator.close();
-  log('info', 'stopped');
-  return 0;
 }

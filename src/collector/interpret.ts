@@ -115,6 +115,15 @@ function freshness(r: QueryResult | undefined, o: InterpretOptions, keys: readon
 }
 
 /**
+ * Arrivals per second over the window (see promql.ts): completions plus the growth of running + waiting. Unknown
+ * when any part is, with the first part's reason.
+ */
+function arrivalRate(completions: Reading, running: Reading, waiting: Reading, inSystemAgo: Reading, windowS: number): Reading {
+  for (const r of [completions, running, waiting, inSystemAgo]) if (!isKnown(r)) return r;
+  return (completions as number) + ((running as number) + (waiting as number) - (inSystemAgo as number)) / windowS;
+}
+
+/**
  * One observation per key. With `pod` set on the keys the results are read per pod (the queries must have been
  * built with perPod). Stale data (newest sample older than staleAfterS) makes every quantity unknown('stale');
  * an unknown age (no sample, or the freshness query failed) makes them unknown with that reason.
@@ -130,13 +139,13 @@ export function interpret(results: Partial<Record<QueryName, QueryResult>>, keys
     const blocked: Unknown | undefined = !isKnown(f.age) ? (f.age.unknown === 'no-data' ? undefined : f.age) : f.age > o.staleAfterS ? unknown('stale') : undefined;
     const val = (name: QueryName, scale = 1): Reading => blocked ?? get(name, key, scale).reading;
     const itl = get('itl', key, 1000);
-    const arrivals = val('arrivals', 60);
+    const arrivals = blocked ?? arrivalRate(get('completions', key).reading, get('running', key).reading, get('waiting', key).reading, get('inSystemAgo', key).reading, o.windowS);
     const itlSource = blocked === undefined ? itl.sample?.metric[SourceLabel] : undefined;
     return {
       namespace: k.namespace, model: k.model, ...(k.pod !== undefined ? { pod: k.pod } : {}),
       at: o.at, windowS: o.windowS,
       // Extrapolation at the window's edges can leave a hair below zero at no load; there were no arrivals.
-      arrivalRpm: isKnown(arrivals) ? Math.max(0, arrivals) : arrivals,
+      arrivalRpm: isKnown(arrivals) ? Math.max(0, arrivals * 60) : arrivals,
       completionRpm: val('completions', 60),
       avgInputTokens: val('inputTokens'),
       avgOutputTokens: val('outputTokens'),

@@ -41,7 +41,7 @@ export interface QueryOptions {
   readonly stepS: number;
 }
 
-export const QueryNames = ['arrivals', 'completions', 'inputTokens', 'outputTokens', 'ttft', 'itl', 'waiting', 'running', 'kvCache', 'lastSample'] as const;
+export const QueryNames = ['inSystemAgo', 'completions', 'inputTokens', 'outputTokens', 'ttft', 'itl', 'waiting', 'running', 'kvCache', 'lastSample'] as const;
 export type QueryName = (typeof QueryNames)[number];
 
 /** Label a result carries to say which of two metric names answered (ITL: new or deprecated name). */
@@ -71,15 +71,15 @@ export function buildQueries(o: QueryOptions): Record<QueryName, string> {
   const sum = (expr: string): string => `sum ${by} (${expr})`;
   const ratio = (hist: string): string => `${sum(`rate(${hist}_sum${sel}[${w}])`)} / ${sum(`rate(${hist}_count${sel}[${w}])`)}`;
   const tagged = (expr: string, source: string): string => `label_replace(${expr}, "${SourceLabel}", "${source}", "", "")`;
-  const inSystem = (offset: string): string =>
-    `${sum(`${VllmMetric.running}${sel}${offset}`)} + ${sum(`${VllmMetric.waiting}${sel}${offset}`)}`;
   return {
-    // vLLM counts completions, not arrivals, and under overload completions are capped at capacity while the
-    // queue grows: scaling on them never catches up. Every arrival is either finished (request_success_total
-    // counts every finish reason, aborts included) or still in the system, so over the window
-    //   arrivals = completions + (running + waiting now) − (running + waiting one window ago),
-    // in requests per second. A server younger than the window has no sample a window ago: unknown, not a guess.
-    arrivals: `(${sum(`increase(${VllmMetric.requestSuccess}${sel}[${w}])`)} + (${inSystem('')}) - (${inSystem(` offset ${w}`)})) / ${o.windowS}`,
+    // The arrival rate: vLLM counts completions, not arrivals, and under overload completions stay at capacity
+    // while the queue grows, so a scaler reading them never catches up. Every arrival is either finished
+    // (request_success_total counts every finish reason, aborts included) or still in the system, so over the
+    // window W
+    //   arrivals/s = completions/s + ((running + waiting now) − (running + waiting W ago)) / W.
+    // interpret.ts combines `completions`, `running`, `waiting` and this query (the in-system count one window
+    // ago), all evaluated at the same instant; a server younger than the window has no sample then: unknown.
+    inSystemAgo: `${sum(`${VllmMetric.running}${sel} offset ${w}`)} + ${sum(`${VllmMetric.waiting}${sel} offset ${w}`)}`,
     completions: sum(`rate(${VllmMetric.requestSuccess}${sel}[${w}])`),
     inputTokens: ratio(VllmMetric.requestPromptTokens),
     outputTokens: ratio(VllmMetric.requestGenerationTokens),

@@ -62,7 +62,7 @@ export function kubeScalerPorts(o: KubeScalerPortsOptions): ScalerPorts {
       return mapResult((await o.actuator.writeStatus(namespace, name, status, o.signal)).kind);
     },
     async event(e) {
-      await o.actuator.event({ involved: { kind: e.kind, namespace: e.namespace, name: e.name }, type: e.type, reason: e.reason, message: e.message }, o.signal);
+      await o.actuator.event({ involved: { kind: e.kind, namespace: e.namespace, name: e.name, uid: e.uid }, type: e.type, reason: e.reason, message: e.message }, o.signal);
     },
   };
 }

@@ -54,7 +54,7 @@ export interface ScalerPorts {
   scale(namespace: string, name: string, replicas: number): Promise<WriteResult>;
   retemplate(namespace: string, name: string, edit: TemplateEdit): Promise<WriteResult>;
   writeStatus(namespace: string, name: string, status: OptimizerStatusWrite): Promise<WriteResult>;
-  event(e: { readonly kind: 'Optimizer' | 'Deployment'; readonly namespace: string; readonly name: string; readonly type: 'Normal' | 'Warning'; readonly reason: string; readonly message: string }): Promise<void>;
+  event(e: { readonly kind: 'Optimizer' | 'Deployment'; readonly namespace: string; readonly name: string; readonly uid: string; readonly type: 'Normal' | 'Warning'; readonly reason: string; readonly message: string }): Promise<void>;
   /** exact plans (a MILP backend); greedy when absent */
   readonly solveExact?: (system: System) => Promise<Plan>;
 }

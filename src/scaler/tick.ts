@@ -226,10 +226,13 @@ export class Scaler {
       if (actuated.ok && actuated.result !== 'unchanged') t.scaling({ variant: d.name, namespace: d.namespace, direction: action.direction, reason: action.reason });
     }
     const changed = actuated.ok && (actuated.result === 'done');
-    if (changed) await this.#ports.event({ kind: 'Deployment', namespace: d.namespace, name: d.name, type: 'Normal', reason: action.reason, message: action.message }).catch(() => undefined);
-    if (!actuated.ok) await this.#ports.event({ kind: 'Deployment', namespace: d.namespace, name: d.name, type: 'Warning', reason: actuated.reason, message: actuated.message }).catch(() => undefined);
-    if (action.reason === ScaleReason.metricsUnavailable) {
-      await this.#ports.event({ kind: 'Optimizer', namespace: d.namespace, name: p.target.optimizer.metadata.name, type: 'Warning', reason: action.reason, message: action.message }).catch(() => undefined);
+    // kubectl describe finds Events by the object's uid: without one (a file, not a cluster) there is no Event.
+    const uid = d.uid ?? '';
+    const optUid = (p.target.optimizer.metadata as { uid?: unknown }).uid;
+    if (changed && uid !== '') await this.#ports.event({ kind: 'Deployment', namespace: d.namespace, name: d.name, uid, type: 'Normal', reason: action.reason, message: action.message }).catch(() => undefined);
+    if (!actuated.ok && uid !== '') await this.#ports.event({ kind: 'Deployment', namespace: d.namespace, name: d.name, uid, type: 'Warning', reason: actuated.reason, message: actuated.message }).catch(() => undefined);
+    if (action.reason === ScaleReason.metricsUnavailable && typeof optUid === 'string') {
+      await this.#ports.event({ kind: 'Optimizer', namespace: d.namespace, name: p.target.optimizer.metadata.name, uid: optUid, type: 'Warning', reason: action.reason, message: action.message }).catch(() => undefined);
     }
   }
 }

@@ -18,7 +18,7 @@ import { after, before, describe, it } from 'node:test';
 import { KubeConfig } from '@kubernetes/client-node';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { z } from 'zod';
-import { OptimizerSchema } from '../../src/config/resources.js';
+import { OptimizerSchema } from '../../src/cluster/resources.js';
 import { ScalerLease, ScalerMetric } from '../../src/domain/keys.js';
 import { LeaderElector } from '../../src/kube/lease.js';
 import { ConflictError, ScalerActuator } from '../../src/kube/scaler-actuator.js';

@@ -36,7 +36,7 @@ const optimizerIn = (namespace: string, o: ReturnType<typeof graniteOptimizer>):
 
 const managed = (raw: Record<string, unknown>, ready = 1): ManagedDeployment => {
   const v = DeploymentSchema.parse(raw);
-  return { namespace: v.metadata.namespace ?? 'models', name: v.metadata.name ?? '', view: v, statusReplicas: v.spec.replicas ?? 1, readyReplicas: ready };
+  return { namespace: v.metadata.namespace ?? 'models', name: v.metadata.name ?? '', uid: `uid-${v.metadata.name ?? ''}`, view: v, statusReplicas: v.spec.replicas ?? 1, readyReplicas: ready };
 };
 
 const seen = (rpm: number, age = 5): LoadObservation => ({ arrivalRpm: rpm, avgInputTokens: 512, avgOutputTokens: 256, ttftMs: 200, itlMs: 25, sampleAgeS: age });
