@@ -88,6 +88,8 @@ export class LeaderElector {
         const acquired = await this.acquire(signal);
         if (acquired === undefined) break;
         await this.lead(signal, acquired);
+        // after stepping down, give the others a retry period before campaigning again
+        await abortableSleep(candidateDelayMs(this.timings, this.random()), signal);
       }
     } finally {
       this.running = false;
@@ -114,9 +116,12 @@ export class LeaderElector {
   private async lead(stop: AbortSignal, acquiredAt: number): Promise<void> {
     const lead = new AbortController();
     let why = 'stopped';
-    const lose = (reason: string): void => {
+    // whether the Lease may still name us (then we release it) or is someone else's / unknown now
+    const held = { mayHold: true };
+    const lose = (reason: string, stillHeld = false): void => {
       if (lead.signal.aborted) return;
       why = reason;
+      held.mayHold = stillHeld;
       this.leading = false;
       lead.abort(new Error(reason));
     };
@@ -135,6 +140,10 @@ export class LeaderElector {
       .then(() => this.o.onStartedLeading(lead.signal))
       .catch((e: unknown) => {
         this.log(`leader work failed: ${errorText(e)}`);
+      })
+      .then(() => {
+        // A leader that no longer works must not keep the Lease from the others: step down (and campaign again).
+        lose('the leader work ended', true);
       });
     const either = AbortSignal.any([lead.signal, stop]);
     while (!aborted(either)) {
@@ -154,10 +163,9 @@ export class LeaderElector {
       }
     }
     clearTimeout(watchdog);
-    const lost = aborted(lead.signal);
-    lose(why);
+    lose(why, true); // no-op when already lost; otherwise we are stopping and still hold it
     await work;
-    if (!lost) await this.release();
+    if (held.mayHold) await this.release();
     this.log(`lease ${this.o.namespace}/${this.name}: ${this.identity} stopped leading: ${why}`);
     this.o.onStoppedLeading?.(why);
   }

@@ -29,10 +29,11 @@ export type StatusResult = { readonly kind: 'written' } | { readonly kind: 'gone
 
 export interface EventInput {
   /**
-   * The Optimizer or the Deployment the event is about. The uid is required: `kubectl describe` finds an object's
-   * Events by involvedObject.uid, so without it users would never see them there.
+   * The Optimizer or the Deployment the event is about. `kubectl describe` finds an object's Events by
+   * involvedObject.uid, so an Event needs it: pass it when known, else the actuator reads the object once per new
+   * Event (RBAC: get on deployments and optimizers).
    */
-  readonly involved: { readonly kind: 'Optimizer' | 'Deployment'; readonly namespace: string; readonly name: string; readonly uid: string };
+  readonly involved: { readonly kind: 'Optimizer' | 'Deployment'; readonly namespace: string; readonly name: string; readonly uid?: string };
   readonly type: 'Normal' | 'Warning';
   /** CamelCase, e.g. a ScaleReason code */
   readonly reason: string;
@@ -209,7 +210,7 @@ export class ScalerActuator {
   async event(e: EventInput, outer?: AbortSignal): Promise<EventResult> {
     const now = this.now();
     const message = e.message.length > MaxEventMessage ? `${e.message.slice(0, MaxEventMessage - 1)}…` : e.message;
-    const key = JSON.stringify([e.involved.kind, e.involved.namespace, e.involved.name, e.involved.uid, e.type, e.reason, message]);
+    const key = JSON.stringify([e.involved.kind, e.involved.namespace, e.involved.name, e.type, e.reason, message]);
     const seen = this.events.get(key);
     try {
       if (seen !== undefined && now - seen.at < this.aggregationMs) {
@@ -227,6 +228,7 @@ export class ScalerActuator {
         }
       }
       const at = new Date(now);
+      const uid = e.involved.uid ?? (await this.uidOf(e.involved, outer));
       const body = Object.assign(new CoreV1Event(), {
         metadata: { generateName: `${e.involved.name}.`, namespace: e.involved.namespace },
         involvedObject: Object.assign(new V1ObjectReference(), {
@@ -234,7 +236,7 @@ export class ScalerActuator {
           kind: e.involved.kind,
           namespace: e.involved.namespace,
           name: e.involved.name,
-          uid: e.involved.uid,
+          ...(uid !== undefined ? { uid } : {}),
         }),
         type: e.type,
         reason: e.reason,
@@ -252,6 +254,18 @@ export class ScalerActuator {
       return { kind: 'created' };
     } catch (err) {
       return { kind: 'failed', error: errorText(err) };
+    }
+  }
+
+  /** The object's uid, or undefined when it cannot be read (the Event is still recorded, only not linked). */
+  private async uidOf(o: EventInput['involved'], outer?: AbortSignal): Promise<string | undefined> {
+    const opts = requestOptions({ signal: this.signal(outer) });
+    try {
+      if (o.kind === 'Deployment') return (await this.apps.readNamespacedDeployment({ namespace: o.namespace, name: o.name }, opts)).metadata?.uid;
+      const obj = (await this.custom.getNamespacedCustomObject({ group: OptimizerApi.group, version: OptimizerApi.version, plural: OptimizerApi.plural, namespace: o.namespace, name: o.name }, opts)) as { metadata?: { uid?: unknown } };
+      return typeof obj.metadata?.uid === 'string' ? obj.metadata.uid : undefined;
+    } catch {
+      return undefined;
     }
   }
 
