@@ -1,7 +1,8 @@
 // Queueing analyzer of one replica of a batching LLM server (model-and-solver.md §2–§4). Units: times in ms,
 // internal rates in req/ms, the API in req/s. Pure: every call is a function of its arguments.
-import { bisect } from './bisect.js';
+import type { ServiceCurve } from './chain.js';
 import { solveTimes } from './chain.js';
+import { checkEnds, findRoot } from './root.js';
 
 /** Upstream MaxQueueToBatchRatio: the queue holds 10 batches. */
 export const QueueToBatchRatio = 10;
@@ -79,17 +80,31 @@ export interface QueueAnalyzer {
   analyze(rate: number): Result<Metrics>;
   /** the largest per-replica rate meeting the targets */
   size(targets: Targets): Result<SizeResult>;
+  /** for each latency target set: can it be met at any load, and the best value the model gives */
+  reach(targets: Targets): readonly BoundReach[];
+}
+
+interface Bound {
+  /** which rate it sets (upstream's rateTTFT is v1's wait bound) */
+  readonly name: 'ttft' | 'itl';
+  /** as the user wrote it: TTFT, ITL or TTW */
+  readonly label: string;
+  readonly metric: (m: Metrics) => number;
+  /** the bound on the metric, ms */
+  readonly target: number;
+  /** the user's target for a metric value (v1 TTW: the 95th percentile of the wait) */
+  readonly shown: (v: number) => number;
 }
 
 interface Shape {
   readonly kind: 'v1' | 'v2';
   readonly maxBatch: number;
   readonly states: number;
-  readonly logMu: readonly number[];
+  readonly curve: ServiceCurve;
   /** λ (req/ms) → metrics */
   readonly evaluate: (lambda: number) => Metrics;
   /** which metric each latency target bounds */
-  readonly latencyBounds: (t: Targets) => readonly { name: 'ttft' | 'itl'; metric: (m: Metrics) => number; target: number }[];
+  readonly latencyBounds: (t: Targets) => readonly Bound[];
   /** v2 sizes by the throughput at λ*, v1 by λ* */
   readonly rateStar: (lambdaStar: number, m: Metrics) => number;
 }
@@ -107,34 +122,35 @@ function validate(p: ServiceParams): string | undefined {
   return undefined;
 }
 
-function logRates(maxBatch: number, serviceTime: (n: number) => number): Result<number[]> {
-  const logMu = [0];
-  for (let n = 1; n <= maxBatch; n++) {
-    const tau = serviceTime(n);
-    if (!(tau > 0) || !Number.isFinite(tau)) return fail(`service time at batch ${n} is ${tau} ms; the profile needs positive times`);
-    logMu.push(Math.log(n / tau));
+/** τ(k) = a + b·k must be positive and finite for k = 1..N (a, b ≥ 0, so checking both ends suffices). */
+function curveOf(a: number, b: number, n: number): Result<ServiceCurve> {
+  for (const k of [1, n]) {
+    const tau = a + b * k;
+    if (!(tau > 0) || !Number.isFinite(tau)) return fail(`service time at batch ${k} is ${tau} ms; the profile needs positive times`);
   }
-  return ok(logMu);
+  return ok({ a, b, n });
 }
 
 /** v2: prefill γ + δ·I·n, then (O − 1) decode iterations of α + β·n; K = Q + N states. */
-function v2Shape(p: ServiceParams): Result<Shape> {
+function v2Shape(p: ServiceParams, counter: AnalysisCounter): Result<Shape> {
   const { alpha, beta, gamma, delta, maxBatch: n, inTokens: i, outTokens: o } = p;
   // WVA fix f2b3341: with no input and one output token there would be no work at all (μ = ∞).
   const decodes = i === 0 && o === 1 ? 1 : o - 1;
   const pre = (b: number): number => (i === 0 ? 0 : gamma + delta * i * b);
   const dec = (b: number): number => alpha + beta * b;
-  const logMu = logRates(n, (b) => pre(b) + decodes * dec(b));
-  if (!logMu.ok) return logMu;
+  // τ(k) = pre(k) + D·dec(k) = (γ + D·α) + (δ·I + D·β)·k, with no prefill at all when I = 0.
   const slope = delta * i + beta * decodes;
+  const curve = curveOf((i === 0 ? 0 : gamma) + decodes * alpha, slope, n);
+  if (!curve.ok) return curve;
   const states = p.states ?? QueueToBatchRatio * n + n;
   return ok({
     kind: 'v2',
     maxBatch: n,
     states,
-    logMu: logMu.value,
+    curve: curve.value,
     evaluate(lambda) {
-      const { chain: c, response: t, service: s, wait: w } = solveTimes(lambda, logMu.value, states);
+      counter.chainEvals += 1;
+      const { chain: c, response: t, service: s, wait: w } = solveTimes(lambda, curve.value, states);
       // Invert S = pre(n) + D·dec(n) for the batch size a request sees. γ is subtracted even when I = 0 (upstream
       // quirk kept for compatibility: recorded numbers depend on it, model-and-solver.md §14.2).
       const nEff = slope > 0 ? Math.min(Math.max((s - (gamma + alpha * decodes)) / slope, 0), n) : 0;
@@ -151,26 +167,27 @@ function v2Shape(p: ServiceParams): Result<Shape> {
       };
     },
     latencyBounds: (t) => [
-      { name: 'ttft', metric: (m) => m.ttft, target: t.ttft },
-      { name: 'itl', metric: (m) => m.itl, target: t.itl },
+      { name: 'ttft', label: 'TTFT', metric: (m) => m.ttft, target: t.ttft, shown: (v) => v },
+      { name: 'itl', label: 'ITL', metric: (m) => m.itl, target: t.itl, shown: (v) => v },
     ],
     rateStar: (_lambda, m) => m.throughput,
   });
 }
 
 /** v1: decode only, K tokens per request at α + β·n each; K_sys = Q = 10·N states. */
-function v1Shape(p: ServiceParams): Result<Shape> {
+function v1Shape(p: ServiceParams, counter: AnalysisCounter): Result<Shape> {
   const { alpha, beta, maxBatch: n, outTokens: k } = p;
-  const logMu = logRates(n, (b) => k * (alpha + beta * b));
-  if (!logMu.ok) return logMu;
+  const curve = curveOf(k * alpha, k * beta, n);
+  if (!curve.ok) return curve;
   const states = p.states ?? QueueToBatchRatio * n;
   return ok({
     kind: 'v1',
     maxBatch: n,
     states,
-    logMu: logMu.value,
+    curve: curve.value,
     evaluate(lambda) {
-      const { chain: c, response: t, service: s, wait: w } = solveTimes(lambda, logMu.value, states);
+      counter.chainEvals += 1;
+      const { chain: c, response: t, service: s, wait: w } = solveTimes(lambda, curve.value, states);
       return {
         throughput: 1000 * c.throughput,
         respTime: t,
@@ -184,23 +201,48 @@ function v1Shape(p: ServiceParams): Result<Shape> {
       };
     },
     latencyBounds: (t) => [
-      { name: 'ttft', metric: (m) => m.waitTime, target: t.ttw / SloMargin },
-      { name: 'itl', metric: (m) => m.itl, target: t.itl },
+      { name: 'ttft', label: 'TTW', metric: (m) => m.waitTime, target: t.ttw / SloMargin, shown: (v) => v * SloMargin },
+      { name: 'itl', label: 'ITL', metric: (m) => m.itl, target: t.itl, shown: (v) => v },
     ],
     rateStar: (lambda) => 1000 * lambda,
   });
 }
 
-export function createAnalyzer(kind: 'v1' | 'v2', params: ServiceParams): Result<QueueAnalyzer> {
+/** Counts chain evaluations, the unit of analysis work. */
+export interface AnalysisCounter {
+  chainEvals: number;
+}
+
+/** Whether one latency target can be met at all: at the lowest admissible rate (what Size checks first). */
+export interface BoundReach {
+  readonly bound: 'ttft' | 'itl' | 'ttw';
+  /** the user's target, ms */
+  readonly target: number;
+  /** the best the model achieves, in the target's terms, ms */
+  readonly best: number;
+  readonly reachable: boolean;
+}
+
+export function createAnalyzer(kind: 'v1' | 'v2', params: ServiceParams, counter: AnalysisCounter = { chainEvals: 0 }): Result<QueueAnalyzer> {
   const invalid = validate(params);
   if (invalid !== undefined) return fail(invalid);
-  const shape = kind === 'v2' ? v2Shape(params) : v1Shape(params);
+  const shape = kind === 'v2' ? v2Shape(params, counter) : v1Shape(params, counter);
   if (!shape.ok) return shape;
-  const { evaluate, logMu, maxBatch } = shape.value;
-  const muAt = (b: number): number => Math.exp(logMu[b] ?? Number.NaN);
-  const lambdaMin = muAt(1) * RateEpsilon;
-  const lambdaMax = muAt(maxBatch) * (1 - RateEpsilon);
+  const { evaluate, curve, maxBatch } = shape.value;
+  const lambdaMin = RateEpsilon / (curve.a + curve.b);
+  const lambdaMax = (maxBatch / (curve.a + curve.b * maxBatch)) * (1 - RateEpsilon);
   const maxRate = 1000 * lambdaMax;
+  // Every bound's search starts from the same two ends: evaluate each once.
+  let atMin: Metrics | undefined;
+  let atMax: Metrics | undefined;
+  const low = (): Metrics => (atMin ??= evaluate(lambdaMin));
+  const high = (): Metrics => (atMax ??= evaluate(lambdaMax));
+  const reachOf = (b: Bound): BoundReach => {
+    const fLo = b.metric(low());
+    const fHi = b.metric(high());
+    const settled = checkEnds(lambdaMin, lambdaMax, fLo, fHi, b.target);
+    return { bound: b.label === 'TTW' ? 'ttw' : b.name, target: b.shown(b.target), best: b.shown(fLo), reachable: settled?.indicator !== -1 };
+  };
   return ok({
     kind,
     maxBatch,
@@ -210,6 +252,9 @@ export function createAnalyzer(kind: 'v1' | 'v2', params: ServiceParams): Result
       if (rate > maxRate * (1 + 1e-12)) return fail(`arrival rate ${rate} req/s exceeds the maximum ${maxRate} req/s`);
       return ok(evaluate(Math.min(rate, maxRate) / 1000));
     },
+    reach(targets) {
+      return shape.value.latencyBounds(targets).filter((b) => b.target > 0).map(reachOf);
+    },
     size(targets) {
       for (const [k, v] of Object.entries(targets)) {
         if (!(v >= 0)) return fail(`target ${k} must not be negative, got ${String(v)}`);
@@ -217,16 +262,13 @@ export function createAnalyzer(kind: 'v1' | 'v2', params: ServiceParams): Result
       const rates = { ttft: lambdaMax, itl: lambdaMax };
       for (const bound of shape.value.latencyBounds(targets)) {
         if (bound.target <= 0) continue;
-        const r = bisect((l) => bound.metric(evaluate(l)), lambdaMin, lambdaMax, bound.target);
-        if (r.indicator < 0) {
-          const best = bound.metric(evaluate(lambdaMin));
-          return fail(`${bound.name.toUpperCase()} target ${fmt(bound.target)} ms is out of reach: even at the lowest load the model gives ${fmt(best)} ms`);
-        }
+        const r = findRoot((l) => bound.metric(evaluate(l)), lambdaMin, lambdaMax, bound.target, { fLo: bound.metric(low()), fHi: bound.metric(high()) });
+        if (r.indicator < 0) return fail(unreachableReason(reachOf(bound)));
         rates[bound.name] = r.x;
       }
       const tps = targets.tps > 0 ? lambdaMax * (1 - StabilitySafetyFraction) : lambdaMax;
       const lambdaStar = Math.min(rates.ttft, rates.itl, tps);
-      const metrics = evaluate(lambdaStar);
+      const metrics = lambdaStar === lambdaMax ? high() : evaluate(lambdaStar);
       return ok({
         rateStar: shape.value.rateStar(lambdaStar, metrics),
         rateTTFT: 1000 * rates.ttft,
@@ -237,5 +279,9 @@ export function createAnalyzer(kind: 'v1' | 'v2', params: ServiceParams): Result
     },
   });
 }
+
+/** "TTFT target 100 ms is out of reach: even at the lowest load the model gives 163.2 ms" */
+export const unreachableReason = (r: BoundReach): string =>
+  `${r.bound.toUpperCase()} target ${fmt(r.target)} ms is out of reach: even at the lowest load the model gives ${fmt(r.best)} ms`;
 
 const fmt = (v: number): string => String(Math.round(v * 1000) / 1000);

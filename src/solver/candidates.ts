@@ -48,15 +48,27 @@ export interface ServerCandidates {
   readonly rejections: readonly Rejection[];
 }
 
+/** Work done through a cache: what a plan reports as its analysis effort. */
+export interface AnalysisStats {
+  /** (server, accelerator) candidates evaluated */
+  candidates: number;
+  /** birth–death chain solutions, the unit of analysis work */
+  chainEvals: number;
+}
+
 /** Caches keyed by model inputs, not load: servers sharing a model, profile and token mix size once. */
 export interface AnalyzerCache {
   readonly analyzers: Map<string, Result<QueueAnalyzer>>;
   readonly sizes: Map<string, Result<SizeResult>>;
   /** a long-lived cache (the webhook's) starts over beyond this many entries, so it cannot grow without bound */
   readonly maxEntries: number;
+  /** running totals; a plan's share is the difference across it */
+  readonly stats: AnalysisStats;
 }
 
-export const createAnalyzerCache = (maxEntries = Number.POSITIVE_INFINITY): AnalyzerCache => ({ analyzers: new Map(), sizes: new Map(), maxEntries });
+export const createAnalyzerCache = (maxEntries = Number.POSITIVE_INFINITY): AnalyzerCache => ({
+  analyzers: new Map(), sizes: new Map(), maxEntries, stats: { candidates: 0, chainEvals: 0 },
+});
 
 function remember<V>(map: Map<string, V>, key: string, value: V, max: number): V {
   if (map.size >= max) map.clear();
@@ -78,7 +90,7 @@ function analyzerFor(kind: AnalyzerKind, server: Server, profile: PerfProfile, c
   const { avgInTokens, avgOutTokens } = server.load;
   const key = [kind, alpha, beta, gamma, delta, n, avgInTokens, avgOutTokens].join('|');
   const analyzer = cache.analyzers.get(key)
-    ?? remember(cache.analyzers, key, createAnalyzer(kind, { alpha, beta, gamma, delta, maxBatch: n, inTokens: avgInTokens, outTokens: avgOutTokens }), cache.maxEntries);
+    ?? remember(cache.analyzers, key, createAnalyzer(kind, { alpha, beta, gamma, delta, maxBatch: n, inTokens: avgInTokens, outTokens: avgOutTokens }, cache.stats), cache.maxEntries);
   return { key, analyzer };
 }
 
@@ -133,6 +145,7 @@ export function demandOf(server: Server, target: ModelTarget): number {
 
 /** One (server, accelerator) candidate; a failure carries the reason (R6). */
 export function candidateFor(server: Server, acc: Accelerator, profile: PerfProfile, target: ModelTarget, ctx: CandidateContext): Outcome {
+  ctx.cache.stats.candidates += 1;
   if (server.load.arrivalRate === 0 || server.load.avgOutTokens === 0) return zeroLoadCandidate(server, acc, profile, target, ctx);
   const { key, analyzer } = analyzerFor(ctx.kind, server, profile, ctx.cache);
   if (!analyzer.ok) return { ok: false, reason: analyzer.reason };
