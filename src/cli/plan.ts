@@ -6,6 +6,7 @@ import { createHighsBackend } from '../io/highs.js';
 import { loadInput } from '../io/load-input.js';
 import { prepare, solveExact, solvePrepared } from '../solver/index.js';
 import type { Plan, Prepared } from '../solver/index.js';
+import { sloReachability } from '../solver/reachability.js';
 import type { InputIssue } from '../config/errors.js';
 import { InputError } from '../config/errors.js';
 import type { SolverInfo } from './plan-output.js';
@@ -50,12 +51,22 @@ export interface PlanResult {
 
 /** Servers whose SLO no listed accelerator can meet at any load: bad input, not a capacity problem. */
 export function impossibleSlos(p: Prepared): InputIssue[] {
-  return p.servers
-    .filter((sc) => sc.candidates.length === 0 && sc.rejections.length > 0 && sc.rejections.every((r) => r.unreachable === true))
-    .map((sc) => ({
-      path: `server ${sc.server.name}`,
-      message: `no accelerator can meet the ${sc.server.class} SLO for ${sc.server.model}: ${sc.rejections.slice(0, 3).map((r) => `${r.accelerator}: ${r.reason}`).join('; ')}${sc.rejections.length > 3 ? `; and ${sc.rejections.length - 3} more accelerators` : ''}`,
-    }));
+  const known = new Set(p.system.accelerators.map((a) => a.name));
+  return p.servers.flatMap((sc) => {
+    const { server, target } = sc;
+    if (sc.candidates.length > 0 || target === undefined) return [];
+    // The accelerators the solver considered (keepAccelerator pins the current one).
+    const keep = server.keepAccelerator ? server.current?.accelerator : undefined;
+    const profiles = server.profiles.filter((pr) => keep === undefined || pr.accelerator === keep);
+    if (profiles.length === 0 || !profiles.every((pr) => known.has(pr.accelerator))) return [];
+    const reach = profiles.map((pr) => ({ accelerator: pr.accelerator, r: sloReachability(p.system.options.analyzer, server, pr, target, p.ctx.cache) }));
+    const reasons = reach.flatMap(({ accelerator, r }) => (r.reachable === false ? [`${accelerator}: ${r.reason}`] : []));
+    if (reasons.length < reach.length) return [];
+    return [{
+      path: `server ${server.name}`,
+      message: `no accelerator can meet the ${server.class} SLO for ${server.model}: ${reasons.slice(0, 3).join('; ')}${reasons.length > 3 ? `; and ${reasons.length - 3} more accelerators` : ''}`,
+    }];
+  });
 }
 
 export async function runPlanOn(system: System, algorithm: 'greedy' | 'exact'): Promise<PlanResult> {
