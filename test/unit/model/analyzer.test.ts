@@ -253,6 +253,18 @@ describe('root finder (Brent, with the bisection contract of §3.1–3.2)', () =
     assert.ok(brent * 2 < halving, `Brent ${brent} evaluations vs bisection ${halving}`);
   });
 
+  test('a constant latency (ITL with a batch of 1) never binds, even when rounding makes its ends differ', () => {
+    // With N = 1 the batch a request sees is always 1, so ITL = α + β at every rate. Read as "decreasing" by rounding
+    // noise, the target would land below the range's low end and size the server for the lowest rate.
+    for (const [alpha, beta] of [[98, 0.0005080305577], [20.58, 0.41], [7.77, 0.15], [33.3, 1.7]] as const) {
+      const a = analyzer('v2', { alpha, beta, gamma: alpha * 8, delta: beta / 32, maxBatch: 1, inTokens: 3790, outTokens: 1819 });
+      const s = ok(a.size({ ttft: 0, itl: (alpha + beta) * 1.4, tps: 0, ttw: 0 }));
+      assert.equal(s.rateITL, a.maxRate, `α ${alpha}: ITL never binds`);
+    }
+    assert.deepEqual(findRoot(() => 98.00050803055767, 0, 1, 136), { x: 1, indicator: 1 });
+    assert.deepEqual(findRoot((x) => (x < 0.5 ? 98.00050803055777 : 98.00050803055767), 0, 1, 136), { x: 1, indicator: 1 });
+  });
+
   test('Size finds a rate whose binding latency is the target within 1e-6, on random profiles', () => {
     const r = rng(11);
     let binding = 0;
