@@ -127,20 +127,3 @@ export function solveChain(lambda: number, curve: ServiceCurve, states: number):
     pFull,
   };
 }
-
-export interface Times {
-  readonly chain: ChainResult;
-  /** mean response time T = L/X (Little's law), ms */
-  readonly response: number;
-  /** mean time in service S = L_s/X, ms */
-  readonly service: number;
-  /** mean queueing wait W = T − S, ms */
-  readonly wait: number;
-}
-
-export function solveTimes(lambda: number, curve: ServiceCurve, states: number): Times {
-  const chain = solveChain(lambda, curve, states);
-  const response = chain.inSystem / chain.throughput;
-  const service = chain.inService / chain.throughput;
-  return { chain, response, service, wait: Math.max(response - service, 0) };
-}

@@ -20,10 +20,12 @@ export interface AnalyzerCache {
   readonly maxEntries: number;
   /** running totals; a plan's share is the difference across it */
   readonly stats: AnalysisStats;
+  /** a profile's part of the key, built once per profile object (printing floats is the costly part) */
+  readonly profileKeys: WeakMap<PerfProfile, string>;
 }
 
 export const createAnalyzerCache = (maxEntries = Number.POSITIVE_INFINITY): AnalyzerCache => ({
-  analyzers: new Map(), sizes: new Map(), maxEntries, stats: { candidates: 0, chainEvals: 0 },
+  analyzers: new Map(), sizes: new Map(), maxEntries, stats: { candidates: 0, chainEvals: 0 }, profileKeys: new WeakMap(),
 });
 
 export function remember<V>(map: Map<string, V>, key: string, value: V, max: number): V {
@@ -44,7 +46,12 @@ export function analyzerFor(kind: AnalyzerKind, server: Pick<Server, 'load' | 'm
   const n = batchSize(server, profile);
   const { alpha, beta, gamma, delta } = profile;
   const { avgInTokens, avgOutTokens } = server.load;
-  const key = [kind, alpha, beta, gamma, delta, n, avgInTokens, avgOutTokens].join('|');
+  let pk = cache.profileKeys.get(profile);
+  if (pk === undefined) {
+    pk = `${alpha}|${beta}|${gamma}|${delta}`;
+    cache.profileKeys.set(profile, pk);
+  }
+  const key = `${kind}|${pk}|${n}|${avgInTokens}|${avgOutTokens}`;
   const analyzer = cache.analyzers.get(key)
     ?? remember(cache.analyzers, key, createAnalyzer(kind, { alpha, beta, gamma, delta, maxBatch: n, inTokens: avgInTokens, outTokens: avgOutTokens }, cache.stats), cache.maxEntries);
   return { key, analyzer };

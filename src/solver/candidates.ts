@@ -101,12 +101,13 @@ export function demandOf(server: Server, target: ModelTarget): number {
 /** One (server, accelerator) candidate; a failure carries the reason (R6). */
 export function candidateFor(server: Server, acc: Accelerator, profile: PerfProfile, target: ModelTarget, ctx: CandidateContext): Outcome {
   ctx.cache.stats.candidates += 1;
+  const found = isZeroLoad(server) ? undefined : analyzerFor(ctx.kind, server, profile, ctx.cache);
   // The same test the validator and `inferno plan` apply (one function, so they cannot disagree).
-  const reach = sloReachability(ctx.kind, server, profile, target, ctx.cache);
+  const reach = sloReachability(ctx.kind, server, profile, target, ctx.cache, found?.analyzer);
   if (reach.reachable === false) return { ok: false, unreachable: true, reason: reach.reason };
   if (reach.reachable === 'invalid') return { ok: false, reason: reach.reason };
-  if (isZeroLoad(server)) return zeroLoadCandidate(server, acc, profile, ctx);
-  const { key, analyzer } = analyzerFor(ctx.kind, server, profile, ctx.cache);
+  if (found === undefined) return zeroLoadCandidate(server, acc, profile, ctx);
+  const { key, analyzer } = found;
   if (!analyzer.ok) return { ok: false, reason: analyzer.reason };
   const sizeKey = [key, target.ttft, target.itl, target.tps, target.ttw].join('|');
   const sized = ctx.cache.sizes.get(sizeKey) ?? remember(ctx.cache.sizes, sizeKey, analyzer.value.size(toTargets(target)), ctx.cache.maxEntries);

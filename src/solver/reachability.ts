@@ -3,7 +3,7 @@
 // when even the lowest load misses it, which is exactly when Size fails (§3.1 step 3). With no load yet (no token
 // mix), a lone request is the measure: it decodes at α + β and, in v2 with a prompt, waits γ + δ·I for its first
 // token (R5); v1 bounds the wait (TTW), which a lone request never has.
-import type { BoundReach } from '../model/analyzer.js';
+import type { BoundReach, QueueAnalyzer, Result } from '../model/analyzer.js';
 import { unreachableReason } from '../model/analyzer.js';
 import type { AnalyzerKind, ModelTarget, PerfProfile, Server } from '../domain/types.js';
 import type { AnalyzerCache } from './analyzers.js';
@@ -47,12 +47,14 @@ export function sloReachability(
   profile: PerfProfile,
   target: ModelTarget,
   cache: AnalyzerCache = createAnalyzerCache(),
+  /** the analyzer for (server, profile) when the caller has it already */
+  known?: Result<QueueAnalyzer>,
 ): Reachability {
   let bounds: readonly BoundReach[];
   if (isZeroLoad(server)) {
     bounds = lone(kind, server, profile, target);
   } else {
-    const { analyzer } = analyzerFor(kind, server, profile, cache);
+    const analyzer = known ?? analyzerFor(kind, server, profile, cache).analyzer;
     if (!analyzer.ok) return { reachable: 'invalid', reason: analyzer.reason };
     bounds = analyzer.value.reach({ ttft: target.ttft, itl: target.itl, tps: target.tps, ttw: target.ttw });
   }
