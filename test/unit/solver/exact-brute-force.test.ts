@@ -133,6 +133,7 @@ describe('exact solver vs brute force', () => {
     const backend = await createHighsBackend();
     let limited = 0;
     for (const seed of seeds) {
+      if (limited >= 24) break; // a dozen seeds that need a solve are plenty
       const sys = tightSystem(seed);
       const p = prepare(sys);
       const priorities = [...new Set(p.servers.map((s) => s.priority))].sort((a, b) => a - b);
