@@ -28,7 +28,11 @@ export function checkFeasibility(o: OptimizerResource, cls: ServiceClass, known:
   if (target === undefined) return { errors: [], warnings: [] };
   const server = serverFromOptimizer(o, cls);
   const when = isZeroLoad(server) ? 'even at zero load' : 'even at the lowest load';
-  const reach = server.profiles.filter((p) => known.has(p.accelerator)).map((p) => ({ accelerator: p.accelerator, r: sloReachability(kind, server, p, target) }));
+  // The accelerators the solver would consider: keepAccelerator pins the current one.
+  const keep = server.keepAccelerator ? server.current?.accelerator : undefined;
+  const reach = server.profiles
+    .filter((p) => known.has(p.accelerator) && (keep === undefined || p.accelerator === keep))
+    .map((p) => ({ accelerator: p.accelerator, r: sloReachability(kind, server, p, target) }));
   if (reach.length === 0) return { errors: [], warnings: [] };
   const failing = reach.flatMap(({ accelerator, r }) => (r.reachable === false ? [{ accelerator, misses: r.misses }] : []));
   const miss = (f: (typeof failing)[number]): string => f.misses.map((m) => `${m.bound.toUpperCase()} ${fmt(m.best)} ms > ${fmt(m.target)} ms`).join(', ');

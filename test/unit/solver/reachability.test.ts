@@ -80,6 +80,19 @@ describe('SLO reachability: validator, plan and solver agree', () => {
     assert.ok(admittedCount > 50 && denied > 50, `admitted ${admittedCount}, denied ${denied}: targets do not straddle the edge`);
   });
 
+  test('keepAccelerator: only the current accelerator counts, for the validator as for the solver', () => {
+    // ITL 15 ms: MI300X (7.9 ms) and H100 (12.5 ms) reach it, the current A100 (21 ms) does not.
+    const cls = withTarget({ ttft: 0, itl: 15 });
+    const pinned = graniteOptimizer({ spec: { keepAccelerator: true }, status: { accelerator: 'A100', replicas: 2, load: { arrivalRate: 120, avgInTokens: 512, avgOutTokens: 256 } } });
+    const free = graniteOptimizer({ status: { accelerator: 'A100', replicas: 2, load: { arrivalRate: 120, avgInTokens: 512, avgOutTokens: 256 } } });
+    for (const kind of ['v1', 'v2'] as const) {
+      assert.equal(planned(pinned, cls, kind).placed, false);
+      assert.equal(admitted(pinned, cls, kind), false, `${kind}: pinned to A100`);
+      assert.equal(planned(free, cls, kind).placed, true);
+      assert.equal(admitted(free, cls, kind), true, `${kind}: free to move`);
+    }
+  });
+
   test('gives the reason with the best achievable latency', () => {
     const s = serverFromOptimizer(loaded, premium);
     const a100 = s.profiles.find((p) => p.accelerator === 'A100');
