@@ -184,13 +184,21 @@ function lexCompare(m: Model, a: Choice, b: Choice): number {
   return va < vb - eps ? 1 : va > vb + eps ? -1 : 0;
 }
 
-/** Full (not best-effort) allocations of a greedy run as a choice over the model's servers. */
+/**
+ * Full (not best-effort) allocations of a greedy run as a choice over the model's columns: a dominated candidate is
+ * replaced by its dominator (no more units of the same type, no higher value), so the choice stays feasible, is no
+ * worse, and can be handed to the solver as its start.
+ */
 function choiceOf(m: Model, assignments: readonly Assignment[]): Choice {
   const index = new Map(m.servers.map((sc, i) => [sc, i]));
   const choice: (Candidate | undefined)[] = m.servers.map(() => undefined);
   for (const a of assignments) {
     const i = index.get(a.entry);
-    if (i !== undefined && !a.bestEffort) choice[i] = a.candidate;
+    if (i === undefined || a.bestEffort) continue;
+    const units = unitsOf(a.candidate);
+    const cols = m.byServer[i] ?? [];
+    const col = cols.find((k) => k.c === a.candidate) ?? cols.find((k) => k.units <= units && (k.units === 0 || k.c.type === a.candidate.type));
+    choice[i] = col?.c ?? a.candidate;
   }
   return choice;
 }
