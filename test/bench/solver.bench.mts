@@ -8,8 +8,9 @@
 //   cluster of unrelated Optimizers does; nothing can be shared. Cache "cold": no analysis result is carried between
 //   repetitions. Capacity "ample" fits every server's cheapest choice, "tight" forces fallbacks and leaves some
 //   servers unserved in full.
-// Every timed series follows one untimed run (JIT warm-up). Lines carry the chain evaluations and candidates
-// analysed per plan, and for distinct instances the analysis/optimisation split.
+// Every timed series follows one untimed run (JIT warm-up). Lines carry wall and CPU medians (CPU: this process's
+// user + system time, which is what counts when other work shares the cores; GC and the JIT's background threads are
+// included), the chain evaluations and candidates analysed per plan, and the analysis/optimisation split.
 import type { Accelerator, PerfProfile, Server, ServiceClass, System } from '../../src/domain/types.js';
 import { createHighsBackend } from '../../src/io/highs.js';
 import type { Plan } from '../../src/solver/index.js';
@@ -51,6 +52,8 @@ const round = (v: number): number => Number(v.toFixed(2));
 
 interface Run {
   readonly totalMs: number;
+  /** this process's CPU time (user + system): what the plan costs on a core of its own when the machine is shared */
+  readonly cpuMs: number;
   readonly analysisMs: number;
   readonly optimisationMs: number;
   readonly chainEvals: number;
@@ -65,14 +68,16 @@ const ExactTimeLimitSec = 20;
 /** One plan from scratch: a fresh analyzer cache, analysis, then the allocation. */
 function plan(sys: System, algorithm: 'greedy' | 'exact'): Run {
   const cache = createAnalyzerCache();
+  const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   const p = prepare(sys, cache);
   const t1 = performance.now();
   const r = algorithm === 'exact' ? solveExact(p, backend, { timeLimitSec: ExactTimeLimitSec }) : undefined;
   const result = r?.plan ?? solvePrepared(p);
   const t2 = performance.now();
+  const cpu = process.cpuUsage(cpu0);
   return {
-    totalMs: t2 - t0, analysisMs: t1 - t0, optimisationMs: t2 - t1, chainEvals: cache.stats.chainEvals, candidates: cache.stats.candidates, plan: result,
+    totalMs: t2 - t0, cpuMs: (cpu.user + cpu.system) / 1000, analysisMs: t1 - t0, optimisationMs: t2 - t1, chainEvals: cache.stats.chainEvals, candidates: cache.stats.candidates, plan: result,
     ...(r !== undefined ? { exact: { optimal: r.optimal, timedOut: r.timedOut, milpSolves: r.milpSolves, gap: r.gap } } : {}),
   };
 }
@@ -89,6 +94,7 @@ function report(fields: Record<string, unknown>, runs: readonly Run[]): void {
   console.log(JSON.stringify({
     bench: 'solver', ...fields, runs: runs.length,
     medianMs: round(median(runs.map((r) => r.totalMs))),
+    cpuMedianMs: round(median(runs.map((r) => r.cpuMs))),
     analysisMedianMs: round(median(runs.map((r) => r.analysisMs))),
     optimisationMedianMs: round(median(runs.map((r) => r.optimisationMs))),
     chainEvals: last.chainEvals, candidates: last.candidates,
