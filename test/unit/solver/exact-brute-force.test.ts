@@ -98,7 +98,7 @@ function tightSystem(seed: number): System {
   return system({ accelerators, serviceClasses: classes, servers, capacity, options: options() });
 }
 
-const seeds = Array.from({ length: 60 }, (_, i) => 5000 + i);
+const seeds = Array.from({ length: 40 }, (_, i) => 5000 + i);
 
 describe('exact solver vs brute force', () => {
   test('the exact plan is the lexicographic optimum on every seed, proven, and never worse than greedy', async () => {
@@ -126,7 +126,7 @@ describe('exact solver vs brute force', () => {
     }
     // The instances must be hard enough to matter: greedy misses the optimum on some of them.
     assert.ok(greedyBeaten >= 5, `greedy was optimal on all but ${greedyBeaten} seeds: the instances are too easy`);
-    assert.ok(acrossClasses >= 20, `only ${acrossClasses} seeds serve more than one class`);
+    assert.ok(acrossClasses >= 30, `only ${acrossClasses} seeds serve more than one class`);
   });
 
   test('a time limit returns the best plan found, says so, and never claims optimality', async () => {
