@@ -40,6 +40,10 @@ describe('inferno plan', () => {
     assert.equal(doc.solver['mode'], 'limited');
     assert.equal(doc.solver['algorithm'], 'greedy');
     assert.equal(typeof doc.solver['durationMs'], 'number');
+    const stats = (JSON.parse(r.stdout) as { stats: Record<string, number> }).stats;
+    assert.deepEqual(Object.keys(stats), ['candidates', 'chainEvals', 'analysisMs', 'optimisationMs']);
+    assert.equal(stats['candidates'], 15 * 6, 'every server × accelerator of v2-small');
+    assert.ok((stats['chainEvals'] ?? 0) > 0 && (stats['analysisMs'] ?? -1) >= 0 && (stats['optimisationMs'] ?? -1) >= 0);
   });
 
   test('--mode overrides the file and --solver exact reports its gap; yaml output parses', async () => {
@@ -48,6 +52,15 @@ describe('inferno plan', () => {
     assert.match(r.stdout, /^ {2}mode: unlimited$/m);
     assert.match(r.stdout, /^ {2}algorithm: exact$/m);
     assert.match(r.stdout, /^ {2}gap: /m);
+  });
+
+  test('--solver exact with --time-limit says when the limit cut the search short; a bad limit is a usage error', async () => {
+    const r = await inferno('plan', '-f', fixture('v2-small.yaml'), '--solver', 'exact', '--time-limit', '0.000001');
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^Total: .* · exact \(greedy 43819 ¢\/h, .*not proven optimal: time limit 0\.000001 s reached.*\) · .* ms \(90 candidates analysed in .* ms, optimisation .* ms\)$/m);
+    const bad = await inferno('plan', '--time-limit', 'soon');
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /--time-limit must be a number of seconds in \(0, 3600\]; got "soon"/);
   });
 
   const { path: shared, skip } = sharedSample('v2/small');
