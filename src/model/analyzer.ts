@@ -1,10 +1,18 @@
 // Queueing analyzer of one replica of a batching LLM server (model-and-solver.md §2–§4). Units: times in ms,
 // internal rates in req/ms, the API in req/s. Pure: every call is a function of its arguments.
+import { Limits } from '../domain/limits.js';
 import { bisect } from './bisect.js';
 import { solveTimes } from './chain.js';
 
 /** Upstream MaxQueueToBatchRatio: the queue holds 10 batches. */
 export const QueueToBatchRatio = 10;
+/**
+ * Hard cap on the chain's states, so no input can make one analysis unboundedly slow or large: batches are
+ * analysed at most at vLLM's practical ceiling (a batch size scaled from a profile, N·atTokens/O, can exceed it),
+ * and an explicit state count must stay within the same (Q + N) for that ceiling.
+ */
+export const MaxChainStates = (QueueToBatchRatio + 1) * Limits.maxBatchSize;
+
 /** Upstream Epsilon: the usable rate range is [μ_1·ε, μ_N·(1 − ε)]. */
 export const RateEpsilon = 0.001;
 /** Upstream StabilitySafetyFraction: a TPS target may use at most 90 % of the maximum rate. */
@@ -100,6 +108,7 @@ function validate(p: ServiceParams): string | undefined {
   if (p.states !== undefined && !(Number.isInteger(p.states) && p.states >= p.maxBatch)) {
     return `state count must be an integer ≥ the max batch size, got ${p.states}`;
   }
+  if (p.states !== undefined && p.states > MaxChainStates) return `state count must be at most ${MaxChainStates}, got ${p.states}`;
   if (!(p.inTokens >= 0)) return `average input tokens must not be negative, got ${p.inTokens}`;
   for (const k of ['alpha', 'beta', 'gamma', 'delta'] as const) {
     if (!(p[k] >= 0) || !Number.isFinite(p[k])) return `${k} must be a finite number ≥ 0, got ${p[k]}`;
@@ -191,7 +200,8 @@ function v1Shape(p: ServiceParams): Result<Shape> {
   });
 }
 
-export function createAnalyzer(kind: 'v1' | 'v2', params: ServiceParams): Result<QueueAnalyzer> {
+export function createAnalyzer(kind: 'v1' | 'v2', requested: ServiceParams): Result<QueueAnalyzer> {
+  const params = requested.maxBatch > Limits.maxBatchSize ? { ...requested, maxBatch: Limits.maxBatchSize } : requested;
   const invalid = validate(params);
   if (invalid !== undefined) return fail(invalid);
   const shape = kind === 'v2' ? v2Shape(params) : v1Shape(params);

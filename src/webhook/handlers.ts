@@ -1,8 +1,10 @@
 // The admission routes inferno serves: validation fails closed, mutation fails open (kubernetes-interfaces.md §2.4).
-import { createAnalyzerCache } from '../solver/index.js';
-import { mutateDeployment } from './mutate.js';
+import { DefaultNamespace } from '../domain/keys.js';
+import type { Offload } from '../threads/offload.js';
+import { inlineOffload } from '../threads/offload.js';
+import { mutateDeploymentWith } from './mutate.js';
 import type { AdmissionRoute } from './types.js';
-import { validateConfigMap, validateOptimizer } from './validate.js';
+import { validateConfigMapWith, validateOptimizer } from './validate.js';
 import type { ClusterView } from '../cluster/snapshot.js';
 
 export const WebhookPath = {
@@ -11,14 +13,20 @@ export const WebhookPath = {
   mutateDeployment: '/mutate-deployment',
 } as const;
 
-/** Queueing-model results kept across admission requests; a few thousand entries cover a large catalog. */
-const AnalyzerCacheEntries = 4096;
+export interface RouteDeps {
+  readonly view: ClusterView;
+  /** the namespace inferno reads its ConfigMaps from (default inferno-system) */
+  readonly namespace?: string;
+  /** where solving and ConfigMap parsing run (default: inline; `inferno serve` moves heavy ones to a worker) */
+  readonly offload?: Offload;
+}
 
-export function createAdmissionRoutes(deps: { readonly view: ClusterView }): AdmissionRoute[] {
-  const cache = createAnalyzerCache(AnalyzerCacheEntries);
+export function createAdmissionRoutes(deps: RouteDeps): AdmissionRoute[] {
+  const offload = deps.offload ?? inlineOffload();
+  const home = deps.namespace ?? DefaultNamespace;
   return [
     { path: WebhookPath.validateOptimizer, name: 'validate-optimizer', onError: 'closed', handler: (req) => validateOptimizer(req, deps.view) },
-    { path: WebhookPath.validateConfig, name: 'validate-config', onError: 'closed', handler: (req) => validateConfigMap(req) },
-    { path: WebhookPath.mutateDeployment, name: 'mutate-deployment', onError: 'open', handler: (req) => mutateDeployment(req, deps.view, cache) },
+    { path: WebhookPath.validateConfig, name: 'validate-config', onError: 'closed', handler: (req) => validateConfigMapWith(req, home, (o) => offload.run('checkConfigMap', o)) },
+    { path: WebhookPath.mutateDeployment, name: 'mutate-deployment', onError: 'open', handler: (req) => mutateDeploymentWith(req, deps.view, (s) => offload.run('solve', s)) },
   ];
 }
