@@ -104,7 +104,7 @@ export function jsonBody(limits: JsonBodyLimits): RequestHandler {
       done = true;
       req.off('data', onData);
       req.off('end', onEnd);
-      req.off('error', finish);
+      req.off('error', onError);
       next(err);
     };
     function onData(chunk: Buffer): void {
@@ -150,8 +150,13 @@ export function jsonBody(limits: JsonBodyLimits): RequestHandler {
       }
       finish();
     }
+    // The client went away (or the request timeout cut it): a 4xx for the record, nothing to answer.
+    function onError(e: Error): void {
+      chunks = [];
+      finish(bodyError(400, 'request.aborted', `the request body did not arrive: ${e.message}`));
+    }
     req.on('data', onData);
     req.on('end', onEnd);
-    req.on('error', finish);
+    req.on('error', onError);
   };
 }

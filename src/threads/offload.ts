@@ -74,13 +74,14 @@ interface Job {
   timer: NodeJS.Timeout | undefined;
 }
 
-// From the TypeScript sources (tsx, tests) the worker is worker.ts and needs tsx's loader; compiled, worker.js.
-function workerSpec(): { url: URL; execArgv: string[] } {
-  const fromSource = import.meta.url.endsWith('.ts');
-  return {
-    url: new URL(fromSource ? './worker.ts' : './worker.js', import.meta.url),
-    execArgv: fromSource ? ['--import', import.meta.resolve('tsx')] : [],
-  };
+// Compiled (dist/), the worker is worker.js. From the TypeScript sources (bin/inferno.js, tests) it is worker.ts,
+// which needs tsx's loader registered in the worker thread itself (module hooks are per thread, and Node 20 does
+// not apply --import in a worker's execArgv): a two-line bootstrap does that, then loads it.
+function workerSpec(): { entry: URL | string; eval: boolean } {
+  if (!import.meta.url.endsWith('.ts')) return { entry: new URL('./worker.js', import.meta.url), eval: false };
+  const api = JSON.stringify(import.meta.resolve('tsx/esm/api'));
+  const worker = JSON.stringify(new URL('./worker.ts', import.meta.url).href);
+  return { entry: `import(${api}).then((tsx) => { tsx.register(); return import(${worker}); });`, eval: true };
 }
 
 export function startOffload(opts: OffloadOptions = defaultOffloadOptions): Offload {
@@ -118,7 +119,7 @@ export function startOffload(opts: OffloadOptions = defaultOffloadOptions): Offl
   };
 
   const spawn = (): Worker => {
-    const w = new Worker(spec.url, { execArgv: spec.execArgv, resourceLimits: { maxOldGenerationSizeMb: opts.maxHeapMb } });
+    const w = new Worker(spec.entry, { eval: spec.eval, resourceLimits: { maxOldGenerationSizeMb: opts.maxHeapMb } });
     w.unref(); // a server that stops must not be kept alive by its worker
     w.on('message', (m: TaskReply) => {
       if (w !== worker) return;
