@@ -29,13 +29,34 @@ export class JsonStructureScanner {
     const { maxDepth, maxValues } = this.limits;
     let { inString, escaped, depth, values } = this;
     let result: ScanResult = 'ok';
-    for (let i = 0; i < chunk.length; i++) {
-      const c = chunk[i];
+    const n = chunk.length;
+    let i = 0;
+    while (i < n) {
       if (inString) {
-        if (escaped) escaped = false;
-        else if (c === 0x5c) escaped = true; // backslash
-        else if (c === 0x22) inString = false; // quote
-      } else if (c === 0x22) {
+        // Strings are most of a real body (annotations, last-applied): jump from quote to quote.
+        if (escaped) {
+          escaped = false;
+          i++;
+          continue;
+        }
+        const q = chunk.indexOf(0x22, i);
+        const end = q < 0 ? n : q;
+        let run = 0; // backslashes right before the quote (or the chunk's end), back to where this search began
+        while (end - run - 1 >= i && chunk[end - run - 1] === 0x5c) run++;
+        if (q < 0) {
+          escaped = run % 2 === 1; // the next chunk starts with an escaped character
+          i = n;
+        } else if (run % 2 === 1) {
+          i = q + 1; // an escaped quote
+        } else {
+          inString = false;
+          i = q + 1;
+        }
+        continue;
+      }
+      const c = chunk[i];
+      i++;
+      if (c === 0x22) {
         inString = true;
       } else if (c === 0x7b || c === 0x5b) { // { [
         depth++;
