@@ -264,6 +264,21 @@ describe('bounded work per request', () => {
     assert.match(d.value.text, /nests deeper than 64 levels/);
   });
 
+  test('the largest body within the bounds (managedFields of 50,000 distinct keys, 7 MB): placed, health stays responsive', async () => {
+    const fields = Object.fromEntries(Array.from({ length: BodyLimits.maxValues / 2 - 100 }, (_, i) => [`f:distinct-field-${i}`, {}]));
+    const d = deployment('big', 'small', { args: ['--model', model] });
+    const metadata = d['metadata'] as Record<string, unknown>;
+    metadata['managedFields'] = [{ manager: 'm', operation: 'Apply', fieldsV1: fields }];
+    (metadata['annotations'] as Record<string, string>)['kubectl.kubernetes.io/last-applied-configuration'] = 'x'.repeat(BodyLimits.maxBytes - 2_000_000);
+    const body = admission('big', deploymentKind, d);
+    assert.ok(body.length < BodyLimits.maxBytes);
+    const t = await whileProbing(() => post(WebhookPath.mutateDeployment, body));
+    assertResponsive(t, 3000);
+    const r = responseOf(t.value);
+    assert.ok(patchOf(r).every((o) => !o.path.startsWith('/metadata/managedFields')), 'only inferno\'s fields are patched');
+    assert.ok(t.value.text.length < 10_000, 'the answer does not echo the object');
+  });
+
   test('YAML in a ConfigMap: an alias bomb is an input error (422), dense YAML is parsed off the event loop', async () => {
     const bomb = ['a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]', ...'bcdefgh'.split('').map((k, i) => `${k}: &${k} [${Array(9).fill(`*${'abcdefgh'[i]}`).join(', ')}]`)].join('\n');
     const cm = (data: Record<string, string>): Record<string, unknown> => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'inferno-service-classes', namespace: DefaultNamespace, labels: { [Label.config]: ConfigRole.serviceClasses } }, data });
@@ -284,12 +299,18 @@ describe('bounded work per request', () => {
   });
 
   test('10,000 duplicate profiles, and 64 broken ones: short denials, the first problems, then how many more', async () => {
+    // Full profiles: 10,000 of them are over the body's structure bound, refused before parsing.
     const dupes = optimizer('dupes', Array.from({ length: 10_000 }, () => profile('G0', 0)));
-    const t = await whileProbing(() => post(WebhookPath.validateOptimizer, admission('dupes', optimizerKind, dupes)));
+    const refused = await whileProbing(() => post(WebhookPath.validateOptimizer, admission('dupes', optimizerKind, dupes)));
+    assertResponsive(refused, 2000);
+    assert.equal(refused.value.status, 413);
+    assert.ok(refused.value.text.length < 200);
+    // Minimal profiles (4 fields) fit: one problem says the list is too long, not one per duplicate.
+    const minimal = optimizer('dupes', Array.from({ length: 8000 }, () => ({ acc: 'G0', maxBatchSize: 8, alpha: 1, beta: 0.1 })));
+    const t = await whileProbing(() => post(WebhookPath.validateOptimizer, admission('dupes', optimizerKind, minimal)));
     assertResponsive(t, 2000);
     const r = responseOf(t.value);
     assert.equal(r.allowed, false);
-    // Over the list bound, one problem says so: not one per duplicate.
     assert.equal(r.status?.message, 'Optimizer is invalid:\nspec.modelProfile.accelerators: at most 64 accelerator profiles');
 
     const broken = optimizer('broken', accelerators.map((a, i) => profile(a, i, { maxBatchSize: 0, alpha: 'fast', beta: -1 })));
