@@ -1,5 +1,7 @@
 // Worker thread entry: runs tasks (src/threads/tasks.ts) posted by the webhook server, one at a time, with its own
 // queueing-model cache. A task that throws is answered with its message; the thread itself never exits on one.
+import { readlinkSync } from 'node:fs';
+import { setPriority } from 'node:os';
 import { parentPort } from 'node:worker_threads';
 import { createAnalyzerCache } from '../solver/index.js';
 import type { TaskName } from './tasks.js';
@@ -15,6 +17,21 @@ export type TaskReply =
   | { readonly id: number; readonly ok: true; readonly value: unknown }
   | { readonly id: number; readonly ok: false; readonly error: string };
 
+/**
+ * Below the event-loop thread in CPU priority (nice +10), so on a busy machine the server's own thread — health
+ * checks, ordinary requests — wins, and only the heavy task waits. Linux only (a thread's id is a pid to
+ * setpriority); elsewhere the worker simply runs at normal priority.
+ */
+function lowerPriority(): void {
+  try {
+    const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
+    if (Number.isInteger(tid) && tid > 0) setPriority(tid, 10);
+  } catch {
+    // not Linux, or not allowed: normal priority
+  }
+}
+
+lowerPriority();
 const cache = createAnalyzerCache(4096);
 const port = parentPort;
 if (port !== null) {
