@@ -8,7 +8,7 @@ import type { ConnectionLimits } from '../http/https-server.js';
 import { defaultConnectionLimits, startHttpsServer } from '../http/https-server.js';
 import { createAdmissionMetrics } from '../metrics/admission.js';
 import { collectOffloadMetrics, collectProcessMetrics } from '../metrics/process.js';
-import { startOffload } from '../threads/offload.js';
+import { defaultOffloadOptions, startOffload } from '../threads/offload.js';
 import { loadScenarioView } from '../io/scenario-view.js';
 import { createWebhookApp } from '../http/webhook-app.js';
 import type { WebhookLog } from '../http/webhook-app.js';
@@ -182,7 +182,7 @@ export async function runServe(config: ServeConfig, io: Io, stop: AbortSignal, h
     ? { kc: undefined, view: Object.assign(await offline(), { stop: () => undefined }) }
     : await connect(config.kube.kubeconfig, config.namespace, log);
   const { kc, view } = cluster;
-  const offload = startOffload();
+  const offload = startOffload({ ...defaultOffloadOptions, onEvent: (event, detail) => { log('warn', 'worker thread', { event, detail }); } });
   let draining = false;
   try {
     const metrics = createAdmissionMetrics();
