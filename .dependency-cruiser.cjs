@@ -1,6 +1,6 @@
 // Import directions inferno's code may take, checked by `npm run lint` (dependency-cruiser). Layers, lowest first:
 //   domain ← model, engine ← solver ← cluster ← placement ← webhook, extender, scaler, sim, formats, collector
-//   ← adapters (kube, prometheus, http, io, metrics, tls, emulator, loadgen) ← cli (the composition root).
+//   ← adapters (kube, prometheus, http, io, metrics, tls, emulator, loadgen, threads) ← cli (the composition root).
 // A folder imports its own files and lower layers only; the pure layers (everything below the adapters) do no I/O.
 const below = {
   domain: [],
@@ -12,7 +12,7 @@ const below = {
 };
 const pure = ['domain', 'model', 'engine', 'solver', 'cluster', 'placement'];
 const consumers = ['webhook', 'extender', 'scaler', 'sim', 'formats', 'collector'];
-const adapters = ['kube', 'prometheus', 'http', 'io', 'metrics', 'tls', 'emulator', 'loadgen'];
+const adapters = ['kube', 'prometheus', 'http', 'io', 'metrics', 'tls', 'emulator', 'loadgen', 'threads'];
 // The simulator drives the scaler's own decisions and the emulator's batching engine, not copies of them.
 const consumerExtras = { sim: ['scaler', 'engine', 'collector'], scaler: ['collector'] };
 const alt = (names) => `(${names.join('|')})`;

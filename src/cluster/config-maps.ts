@@ -3,6 +3,7 @@
 import { parseAllDocuments } from 'yaml';
 import type { z } from 'zod';
 import { ConfigRole, GpuVendors, Label } from '../domain/keys.js';
+import { Limits } from '../domain/limits.js';
 import type { Accelerator, Capacity, OptimizerOptions, ScalerSettings, ServiceClass } from '../domain/types.js';
 import type { InputIssue, Where } from './issues.js';
 import { at, formatPath, fromZod } from './issues.js';
@@ -10,6 +11,11 @@ import type { ConfigMapResource } from './resources.js';
 import { CapacityDocSchema, CatalogEntrySchema, ClassDocSchema, ControllerDataSchema } from './resources.js';
 
 function parseEmbedded<T>(schema: z.ZodType<T>, text: string, w: Where, path: (string | number)[], issues: InputIssue[]): T | undefined {
+  // Parsing YAML costs ~2 ms per KiB of dense flow collections: bound it before parsing.
+  if (text.length > Limits.maxYamlBytes) {
+    issues.push(at(w, formatPath(path), `the value is ${text.length} characters; at most ${Limits.maxYamlBytes} are allowed for one entry`));
+    return undefined;
+  }
   const docs = parseAllDocuments(text);
   const doc = Array.isArray(docs) ? docs[0] : undefined;
   const err = doc?.errors[0];
@@ -18,7 +24,15 @@ function parseEmbedded<T>(schema: z.ZodType<T>, text: string, w: Where, path: (s
     issues.push(at(w, formatPath(path), `invalid YAML${line !== undefined ? ` at line ${line.line}, column ${line.col} of the value` : ''}: ${err.message.split('\n')[0] ?? ''}`));
     return undefined;
   }
-  const r = schema.safeParse(doc?.toJS() ?? null);
+  let value: unknown;
+  try {
+    value = doc?.toJS({ maxAliasCount: Limits.maxYamlAliases }) ?? null;
+  } catch (e) {
+    // The yaml library refuses alias expansion beyond maxAliasCount (a "billion laughs" bomb): bad input, not a bug.
+    issues.push(at(w, formatPath(path), `YAML not accepted: ${(e instanceof Error ? e.message : String(e)).split('\n')[0] ?? ''} (at most ${Limits.maxYamlAliases} aliases)`));
+    return undefined;
+  }
+  const r = schema.safeParse(value);
   if (!r.success) {
     issues.push(...fromZod(r.error, { ...w, prefix: path }));
     return undefined;
@@ -28,13 +42,31 @@ function parseEmbedded<T>(schema: z.ZodType<T>, text: string, w: Where, path: (s
 
 const sortedEntries = (data: Readonly<Record<string, string>>): [string, string][] => Object.entries(data).sort(([a], [b]) => (a < b ? -1 : 1));
 
+/**
+ * The entries of a map whose values are YAML documents, within the bounds on their number and total size; a map
+ * over a bound is reported once and contributes nothing (parsing part of it would give a misleading partial view).
+ */
+function yamlEntries(cm: ConfigMapResource, w: Where, issues: InputIssue[]): [string, string][] {
+  const entries = sortedEntries(cm.data);
+  if (entries.length > Limits.maxConfigEntries) {
+    issues.push(at(w, 'data', `${entries.length} entries; at most ${Limits.maxConfigEntries} are allowed in one inferno ConfigMap`));
+    return [];
+  }
+  const total = entries.reduce((n, [, text]) => n + text.length, 0);
+  if (total > Limits.maxYamlBytesPerMap) {
+    issues.push(at(w, 'data', `${total} characters of YAML; at most ${Limits.maxYamlBytesPerMap} are allowed in one inferno ConfigMap`));
+    return [];
+  }
+  return entries;
+}
+
 /** Default node label key and extended resource of a GPU product name. */
 export function vendorOf(device: string): { labelKey: string; resource: string } | undefined {
   return GpuVendors.find((v) => device.startsWith(v.prefix));
 }
 
 export function acceleratorsFromConfigMap(cm: ConfigMapResource, w: Where, issues: InputIssue[]): Accelerator[] {
-  return sortedEntries(cm.data).flatMap(([name, text]) => {
+  return yamlEntries(cm, w, issues).flatMap(([name, text]) => {
     const e = parseEmbedded(CatalogEntrySchema, text, w, ['data', name], issues);
     if (e === undefined) return [];
     const vendor = e.device !== undefined ? vendorOf(e.device) : undefined;
@@ -59,7 +91,7 @@ export interface ClassIndex {
 export const emptyClassIndex = (): ClassIndex => ({ byRef: new Map(), byName: new Map() });
 
 export function classesFromConfigMap(cm: ConfigMapResource, w: Where, issues: InputIssue[], into: ClassIndex): void {
-  for (const [key, text] of sortedEntries(cm.data)) {
+  for (const [key, text] of yamlEntries(cm, w, issues)) {
     const doc = parseEmbedded(ClassDocSchema, text, w, ['data', key], issues);
     if (doc === undefined) continue;
     const cls: ServiceClass = {

@@ -53,6 +53,12 @@ export function formatIssues(issues: readonly InputIssue[]): string {
   }).join('\n');
 }
 
+/** The first `max` issues, then how many more there are: a denial stays readable whatever the input holds. */
+export function formatIssuesBounded(issues: readonly InputIssue[], max: number): string {
+  const shown = formatIssues(issues.slice(0, max));
+  return issues.length > max ? `${shown}\n… and ${issues.length - max} more` : shown;
+}
+
 /** zod issues → ours, with a path prefix (e.g. the field that held an embedded YAML document). */
 export function fromZod(error: z.ZodError, at: { file?: string; document?: string; prefix?: readonly PropertyKey[] } = {}): InputIssue[] {
   return error.issues.map((issue) => ({

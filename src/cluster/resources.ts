@@ -1,6 +1,7 @@
 // Schemas of the Kubernetes objects inferno reads: the Optimizer resource and its ConfigMaps' entries.
 import { z } from 'zod';
 import { OptimizerApi } from '../domain/keys.js';
+import { Limits } from '../domain/limits.js';
 
 /** Numbers may arrive as strings: the seed CRD typed alpha/beta as numeric strings ("20.58"). */
 const numeric = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
@@ -11,15 +12,25 @@ const numberish = z.preprocess(
 const nonNeg = numberish.pipe(z.number().nonnegative({ error: 'must not be negative' }));
 const intish = numberish.pipe(z.number().int({ error: 'must be a whole number' }));
 
+/** A whole number in [min, max]; the message states the bound and why it exists. */
+const count = (min: number, max: number, why: string) =>
+  intish.pipe(z.number().min(min, { error: `must be at least ${min}` }).max(max, { error: `must be at most ${max} (${why})` }));
+const batch = count(1, Limits.maxBatchSize, "vLLM's practical --max-num-seqs ceiling");
+const tokens = count(0, Limits.maxTokens, 'the longest context window');
+const replicasWhy = "inferno's bound on replicas of one model server";
+const replicas = (min: number) => count(min, Limits.maxReplicas, replicasWhy);
+const list = <T extends z.ZodType>(item: T, max: number, what: string) =>
+  z.array(item).max(max, { error: `at most ${max} ${what}` });
+
 const dns1123 = z.string().min(1).max(253).regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/, {
   error: 'must be a lowercase RFC 1123 name (a-z, 0-9, "-", ".")',
 });
 
 export const ProfileEntrySchema = z.strictObject({
   acc: z.string().min(1),
-  accCount: intish.pipe(z.number().min(1)).default(1),
-  maxBatchSize: intish.pipe(z.number().min(1)),
-  atTokens: intish.pipe(z.number().min(0)).default(0),
+  accCount: count(1, Limits.maxAccCount, 'GPUs of eight 8-GPU nodes').default(1),
+  maxBatchSize: batch,
+  atTokens: tokens.default(0),
   alpha: nonNeg,
   beta: nonNeg,
   gamma: nonNeg.default(0),
@@ -27,21 +38,21 @@ export const ProfileEntrySchema = z.strictObject({
 });
 
 export const LoadStatusSchema = z.looseObject({
-  arrivalRate: nonNeg,
-  avgInTokens: intish.pipe(z.number().min(0)).default(0),
-  avgOutTokens: intish.pipe(z.number().min(0)),
+  arrivalRate: nonNeg.pipe(z.number().max(Limits.maxArrivalRate, { error: `must be at most ${Limits.maxArrivalRate} requests per minute` })),
+  avgInTokens: tokens.default(0),
+  avgOutTokens: tokens,
 });
 
 export const OptimizerSpecSchema = z.strictObject({
   modelID: z.string().min(1),
   serviceClass: z.string().min(1).optional(),
   sloClassRef: z.strictObject({ name: z.string().min(1), key: z.string().min(1) }).optional(),
-  minReplicas: intish.pipe(z.number().min(0)).optional(),
-  maxReplicas: intish.pipe(z.number().min(1)).optional(),
+  minReplicas: replicas(0).optional(),
+  maxReplicas: replicas(1).optional(),
   keepAccelerator: z.boolean().optional(),
   /** fixes the batch size instead of deriving it from the profile */
-  maxBatchSize: intish.pipe(z.number().min(1)).optional(),
-  modelProfile: z.strictObject({ accelerators: z.array(ProfileEntrySchema).min(1) }),
+  maxBatchSize: batch.optional(),
+  modelProfile: z.strictObject({ accelerators: list(ProfileEntrySchema, Limits.maxProfiles, 'accelerator profiles').min(1) }),
 }).superRefine((raw, ctx) => {
   // Runs even when fields failed (`when`), so one answer lists every problem: read defensively.
   const value: unknown = raw;
@@ -57,7 +68,8 @@ export const OptimizerSpecSchema = z.strictObject({
   }
   const accs = spec.modelProfile?.accelerators;
   const seen = new Map<string, number>();
-  (Array.isArray(accs) ? (accs as unknown[]) : []).forEach((p, i) => {
+  // Over the bound the list is already denied: do not add one issue per duplicate of thousands.
+  (Array.isArray(accs) && accs.length <= Limits.maxProfiles ? (accs as unknown[]) : []).forEach((p, i) => {
     const acc = p !== null && typeof p === 'object' ? (p as { acc?: unknown }).acc : undefined;
     if (typeof acc !== 'string') return;
     const first = seen.get(acc);
@@ -69,8 +81,8 @@ export const OptimizerSpecSchema = z.strictObject({
 export const OptimizerStatusSchema = z.looseObject({
   load: LoadStatusSchema.optional(),
   accelerator: z.string().optional(),
-  replicas: intish.pipe(z.number().min(0)).optional(),
-  maxBatch: intish.pipe(z.number().min(0)).optional(),
+  replicas: replicas(0).optional(),
+  maxBatch: count(0, Limits.maxBatchSize, "vLLM's practical --max-num-seqs ceiling").optional(),
   cost: nonNeg.optional(),
 });
 
@@ -85,7 +97,7 @@ export const OptimizerSchema = z.looseObject({
 /** One entry of the accelerator catalog ConfigMap (key = accelerator name). */
 export const CatalogEntrySchema = z.strictObject({
   type: z.string().min(1).optional(),
-  multiplicity: intish.pipe(z.number().min(1)).default(1),
+  multiplicity: count(1, Limits.maxMultiplicity, 'GPU units one entry stands for').default(1),
   cost: nonNeg,
   memSize: nonNeg.optional(),
   device: z.string().min(1).optional(),
@@ -106,7 +118,7 @@ export const ClassTargetSchema = z.strictObject({
 export const ClassDocSchema = z.strictObject({
   name: z.string().min(1),
   priority: intish.pipe(z.number().min(1, { error: 'priority runs from 1 (highest) to 100' }).max(100, { error: 'priority runs from 1 (highest) to 100' })),
-  data: z.array(ClassTargetSchema),
+  data: list(ClassTargetSchema, Limits.maxClassTargets, 'model targets per service class'),
 });
 
 const boolString = z.enum(['true', 'false']).transform((s) => s === 'true');

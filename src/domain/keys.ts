@@ -26,7 +26,14 @@ export const Annotation = {
   avgOutputTokens: `${prefix}/avg-output-tokens`,
   container: `${prefix}/container`,
   decision: `${prefix}/decision`,
+  /** set by the user: the Deployment keeps its own --max-num-seqs (this value); inferno sizes replicas for it */
+  maxBatchSize: `${prefix}/max-batch-size`,
 } as const;
+
+/** Where inferno runs and reads its ConfigMaps from when not told otherwise (--namespace, $POD_NAMESPACE). */
+export const DefaultNamespace = 'inferno-system';
+/** Set from the downward API (metadata.namespace) in deploy/base/deployment.yaml. */
+export const NamespaceEnv = 'POD_NAMESPACE';
 
 /** Node labels and extended resources of the GPU device plugins / feature discovery, by product-name prefix. */
 export const GpuVendors = [

@@ -12,14 +12,18 @@
 //       let unchecked objects in). Both count in inferno_admission_errors_total and are logged.
 // - Before that point there is no uid to answer, so the request gets a plain HTTP error with a JSON body
 //   {error: {code, message}}: 400 malformed JSON or not an AdmissionReview v1 (wrong apiVersion or kind, missing
-//   request or uid), 413 body over the limit, 415 not application/json (or compressed), 404 unknown path, 405 not
-//   POST. The API server never sends these; they come from misconfiguration, probes and tests.
+//   request or uid), 413 body over the size limit (PAYLOAD_TOO_LARGE) or over the structure limits, nesting depth or
+//   number of values (BODY_TOO_COMPLEX, refused while the body streams in, before any object is built), 415 not
+//   application/json (or compressed), 404 unknown path, 405 not POST. The API server never sends these; they come
+//   from misconfiguration, probes, tests and attacks.
 // - Nothing a client sends can take the server down: every failure is answered, and handlers are isolated.
 import express from 'express';
 import type { ErrorRequestHandler, Express, Request, RequestHandler, Response } from 'express';
+import { BodyLimits } from '../domain/limits.js';
 import type { AdmissionMetrics, AdmissionResult } from '../metrics/admission.js';
 import { initAdmissionRoute, recordAdmission } from '../metrics/admission.js';
 import { readAdmissionReview, reviewResponse, shortCircuit } from '../webhook/admission.js';
+import { jsonBody } from './json-body.js';
 import type { AdmissionReviewResponse } from '../webhook/admission.js';
 import type { AdmissionRequest, AdmissionRoute, Verdict } from '../webhook/types.js';
 
@@ -41,6 +45,7 @@ export const HttpError = {
   notFound: { status: 404, code: 'NOT_FOUND' },
   methodNotAllowed: { status: 405, code: 'METHOD_NOT_ALLOWED' },
   payloadTooLarge: { status: 413, code: 'PAYLOAD_TOO_LARGE' },
+  tooComplex: { status: 413, code: 'BODY_TOO_COMPLEX' },
   unsupportedMediaType: { status: 415, code: 'UNSUPPORTED_MEDIA_TYPE' },
   internal: { status: 500, code: 'INTERNAL' },
 } as const;
@@ -92,8 +97,9 @@ export function createWebhookApp(deps: WebhookAppDeps): Express {
   // The body limit: the API server sends at most two objects (object and oldObject) of ≤ 3 MB (etcd's request limit)
   // plus the envelope (controller-runtime's reasoning). Express's 100 kB default is too small for real objects: a
   // Deployment with managedFields and a last-applied annotation on UPDATE easily passes it, a ConfigMap may be 1 MiB.
-  // Compressed bodies are refused: the API server never compresses webhook requests, and inflating invites bombs.
-  const jsonBody = express.json({ limit: '7mb', inflate: false, strict: true, type: 'application/json' });
+  // Its structure is bounded too (see json-body.ts). Compressed bodies are refused: the API server never compresses
+  // webhook requests, and inflating invites bombs.
+  const body = jsonBody(BodyLimits);
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false); // hashing every JSON answer buys nothing for POST responses
@@ -129,7 +135,7 @@ export function createWebhookApp(deps: WebhookAppDeps): Express {
   };
 
   for (const route of routes) {
-    app.post(route.path, stamp, jsonBody, admit(route));
+    app.post(route.path, stamp, body, admit(route));
     app.all(route.path, (_req, res) => {
       res.set('Allow', 'POST');
       sendError(res, HttpError.methodNotAllowed, `${route.path} accepts only POST`);
@@ -156,7 +162,8 @@ export function createWebhookApp(deps: WebhookAppDeps): Express {
     // body-parser's errors carry a status and a type (entity.parse.failed, entity.too.large, encoding.unsupported, …)
     const e = (typeof err === 'object' && err !== null ? err : {}) as { status?: unknown; type?: unknown };
     if (e.type === 'entity.parse.failed') sendError(res, HttpError.invalidJson, `request body is not valid JSON: ${errorText(err)}`);
-    else if (e.status === 413) sendError(res, HttpError.payloadTooLarge, 'request body exceeds the 7 MB limit');
+    else if (e.type === 'entity.too.complex') sendError(res, HttpError.tooComplex, errorText(err));
+    else if (e.status === 413) sendError(res, HttpError.payloadTooLarge, `request body exceeds the ${BodyLimits.maxBytes / 1024 / 1024} MB limit`);
     else if (e.status === 415) sendError(res, HttpError.unsupportedMediaType, errorText(err));
     else if (typeof e.status === 'number' && e.status >= 400 && e.status < 500) sendError(res, HttpError.badRequest, errorText(err));
     else {

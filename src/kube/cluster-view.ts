@@ -1,5 +1,6 @@
 // The cluster as the webhook (and later the scaler and extender) sees it: informers (list + watch) on inferno's
-// ConfigMaps, Nodes, Pods and Optimizers. Configuration is re-parsed only when a ConfigMap changes; the GPU
+// ConfigMaps (in inferno's own namespace only: anyone who can create a ConfigMap somewhere must not be able to
+// reconfigure inferno for the whole cluster), Nodes, Pods and Optimizers. Configuration is re-parsed only when a ConfigMap changes; the GPU
 // inventory is updated one node or pod event at a time. Reads are synchronous.
 import type { KubeConfig, KubernetesListObject, KubernetesObject, V1Pod } from '@kubernetes/client-node';
 import { CoreV1Api, CustomObjectsApi, makeInformer } from '@kubernetes/client-node';
@@ -10,7 +11,7 @@ import type { OptimizerResource } from '../cluster/resources.js';
 import { ConfigMapSchema, NodeSchema, OptimizerSchema } from '../cluster/resources.js';
 import type { ClusterSnapshot, ClusterView } from '../cluster/snapshot.js';
 import { snapshotOf } from '../cluster/snapshot.js';
-import { Label, OptimizerApi } from '../domain/keys.js';
+import { DefaultNamespace, Label, OptimizerApi } from '../domain/keys.js';
 
 type Cache<T extends KubernetesObject> = ReturnType<typeof makeInformer<T>>;
 
@@ -22,6 +23,8 @@ export interface ViewOptions {
   /** called with a short message when a watch fails and is restarted */
   readonly onError?: (what: string, err: unknown) => void;
   readonly maxBackoffMs?: number;
+  /** the namespace inferno's ConfigMaps are read from (default inferno-system) */
+  readonly namespace?: string;
 }
 
 interface Handlers<T> {
@@ -52,9 +55,13 @@ function keepWatching<T extends KubernetesObject>(what: string, inf: Cache<T>, o
   return inf.start().then(h.resync);
 }
 
-/** inferno's configuration from the cached ConfigMaps; a broken entry is skipped (the validating webhook reports it). */
-export function configOf(configMaps: readonly KubernetesObject[]): InfernoConfig {
-  const maps = [...configMaps]
+/**
+ * inferno's configuration from the cached ConfigMaps in `namespace` (maps elsewhere are ignored); a broken entry is
+ * skipped (the validating webhook reports it).
+ */
+export function configOf(configMaps: readonly KubernetesObject[], namespace: string = DefaultNamespace): InfernoConfig {
+  const maps = configMaps
+    .filter((m) => m.metadata?.namespace === namespace)
     .sort((a, b) => `${a.metadata?.namespace ?? ''}/${a.metadata?.name ?? ''}`.localeCompare(`${b.metadata?.namespace ?? ''}/${b.metadata?.name ?? ''}`))
     .flatMap((raw) => {
       // Items of a typed list carry no apiVersion/kind (watch events do): supply them.
@@ -99,7 +106,10 @@ export async function startClusterView(kc: KubeConfig, opts: ViewOptions = {}): 
   const core = kc.makeApiClient(CoreV1Api);
   const custom = kc.makeApiClient(CustomObjectsApi);
   const selector = Label.config;
-  const configMaps = makeInformer<KubernetesObject>(kc, '/api/v1/configmaps', () => core.listConfigMapForAllNamespaces({ labelSelector: selector }), selector);
+  const home = opts.namespace ?? DefaultNamespace;
+  const configMaps = makeInformer<KubernetesObject>(
+    kc, `/api/v1/namespaces/${home}/configmaps`, () => core.listNamespacedConfigMap({ namespace: home, labelSelector: selector }), selector,
+  );
   const nodes = makeInformer<KubernetesObject>(kc, '/api/v1/nodes', () => core.listNode());
   const pods = makeInformer<V1Pod>(kc, '/api/v1/pods', () => core.listPodForAllNamespaces());
   const optimizers = makeInformer<KubernetesObject>(
@@ -124,7 +134,7 @@ export async function startClusterView(kc: KubeConfig, opts: ViewOptions = {}): 
   ]);
   return {
     snapshot() {
-      config ??= configOf(configMaps.list());
+      config ??= configOf(configMaps.list(), home);
       if (snap?.version !== inventory.version || snap.config !== config) snap = { version: inventory.version, config, value: snapshotOf(config, inventory) };
       return snap.value;
     },

@@ -1,11 +1,19 @@
 // Queueing analyzer of one replica of a batching LLM server (model-and-solver.md §2–§4). Units: times in ms,
 // internal rates in req/ms, the API in req/s. Pure: every call is a function of its arguments.
+import { Limits } from '../domain/limits.js';
 import type { ChainResult, ServiceCurve } from './chain.js';
 import { solveChain } from './chain.js';
 import { checkEnds, findRoot } from './root.js';
 
 /** Upstream MaxQueueToBatchRatio: the queue holds 10 batches. */
 export const QueueToBatchRatio = 10;
+/**
+ * Hard cap on the chain's states, so no input can make one analysis unboundedly slow or large: batches are
+ * analysed at most at vLLM's practical ceiling (a batch size scaled from a profile, N·atTokens/O, can exceed it),
+ * and an explicit state count must stay within the same (Q + N) for that ceiling.
+ */
+export const MaxChainStates = (QueueToBatchRatio + 1) * Limits.maxBatchSize;
+
 /** Upstream Epsilon: the usable rate range is [μ_1·ε, μ_N·(1 − ε)]. */
 export const RateEpsilon = 0.001;
 /** Upstream StabilitySafetyFraction: a TPS target may use at most 90 % of the maximum rate. */
@@ -113,6 +121,7 @@ function validate(p: ServiceParams): string | undefined {
   if (p.states !== undefined && !(Number.isInteger(p.states) && p.states >= p.maxBatch)) {
     return `state count must be an integer ≥ the max batch size, got ${p.states}`;
   }
+  if (p.states !== undefined && p.states > MaxChainStates) return `state count must be at most ${MaxChainStates}, got ${p.states}`;
   if (!(p.inTokens >= 0)) return `average input tokens must not be negative, got ${p.inTokens}`;
   for (const k of ['alpha', 'beta', 'gamma', 'delta'] as const) {
     if (!(p[k] >= 0) || !Number.isFinite(p[k])) return `${k} must be a finite number ≥ 0, got ${p[k]}`;
@@ -302,7 +311,8 @@ class V1Analyzer extends ChainAnalyzer {
   }
 }
 
-export function createAnalyzer(kind: 'v1' | 'v2', params: ServiceParams, counter: AnalysisCounter = { chainEvals: 0 }): Result<QueueAnalyzer> {
+export function createAnalyzer(kind: 'v1' | 'v2', requested: ServiceParams, counter: AnalysisCounter = { chainEvals: 0 }): Result<QueueAnalyzer> {
+  const params = requested.maxBatch > Limits.maxBatchSize ? { ...requested, maxBatch: Limits.maxBatchSize } : requested;
   const invalid = validate(params);
   if (invalid !== undefined) return fail(invalid);
   const { alpha, beta, gamma, delta, maxBatch: n, inTokens: i, outTokens: o } = params;

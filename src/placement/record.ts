@@ -2,19 +2,21 @@
 import type { Accelerator, Server } from '../domain/types.js';
 import { Annotation, Label } from '../domain/keys.js';
 import type { Allocation } from '../solver/index.js';
-import type { Placement } from './pod-template.js';
+import type { BatchOutcome, Placement } from './pod-template.js';
 
 /** Where the load the allocation was sized for came from. */
 export type LoadSource = 'status' | 'annotation' | 'metrics' | 'none';
 
 const round = (v: number, digits: number): number => Number(v.toFixed(digits));
 
-export function decisionRecord(a: Allocation, source: LoadSource): string {
+/** `batch`: what became of the batch size on the pod template (see applyPlacement), when it is known. */
+export function decisionRecord(a: Allocation, source: LoadSource, batch?: BatchOutcome): string {
   // No timestamps: the same inputs must give the same annotation, or a reinvocation would patch again.
   return JSON.stringify({
     accelerator: a.accelerator, maxBatch: a.maxBatch, replicas: a.numReplicas, costCentsPerHour: round(a.cost, 4),
     itlMs: round(a.itlAverage, 3), ttftMs: round(a.ttftAverage, 3), sloMet: a.sloMet,
     load: { arrivalRate: a.load.arrivalRate, avgInTokens: a.load.avgInTokens, avgOutTokens: a.load.avgOutTokens, source },
+    ...(batch !== undefined ? { batch: { maxNumSeqs: batch.maxNumSeqs, appliedBy: batch.by, at: batch.at, ...(batch.problem !== undefined ? { problem: batch.problem } : {}) } } : {}),
   });
 }
 

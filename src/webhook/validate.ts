@@ -2,7 +2,7 @@
 // catalog and service classes, SLO feasibility) and inferno's ConfigMaps. Every problem is listed, with its field
 // path, in one denial; soft problems come back as warnings. Validation fails closed.
 import type { InputIssue } from '../cluster/issues.js';
-import { formatIssues, fromZod } from '../cluster/issues.js';
+import { formatIssuesBounded, fromZod } from '../cluster/issues.js';
 import type { OptimizerResource } from '../cluster/resources.js';
 import { ConfigMapSchema, OptimizerSchema } from '../cluster/resources.js';
 import type { ClassIndex } from '../cluster/config-maps.js';
@@ -12,6 +12,7 @@ import type { Accelerator, AnalyzerKind, ServiceClass } from '../domain/types.js
 import { isZeroLoad } from '../solver/analyzers.js';
 import { sloReachability } from '../solver/reachability.js';
 import { ConfigRole, Label } from '../domain/keys.js';
+import { ReportLimits } from '../domain/limits.js';
 import type { AdmissionRequest, Verdict } from './types.js';
 import { allow, deny } from './types.js';
 import type { ClusterView } from '../cluster/snapshot.js';
@@ -80,7 +81,8 @@ export function checkOptimizer(object: unknown, accelerators: readonly Accelerat
   return { errors, warnings, optimizer: o };
 }
 
-const denial = (issues: readonly InputIssue[], what: string): string => `${what} is invalid:\n${formatIssues(issues)}`;
+// The first problems, then "and N more": a denial stays readable (and small) whatever the input holds.
+const denial = (issues: readonly InputIssue[], what: string): string => `${what} is invalid:\n${formatIssuesBounded(issues, ReportLimits.maxIssues)}`;
 
 export function validateOptimizer(req: AdmissionRequest, view: ClusterView): Verdict {
   if (req.operation !== 'CREATE' && req.operation !== 'UPDATE') return allow();
@@ -90,8 +92,14 @@ export function validateOptimizer(req: AdmissionRequest, view: ClusterView): Ver
   return allow(warnings);
 }
 
+export interface ConfigMapCheck {
+  /** the map carries one of inferno's roles */
+  readonly ours: boolean;
+  readonly errors: InputIssue[];
+}
+
 /** Problems in one of inferno's ConfigMaps, or none when the map is not one of ours. */
-export function checkConfigMap(object: unknown): { readonly ours: boolean; readonly errors: InputIssue[] } {
+export function checkConfigMap(object: unknown): ConfigMapCheck {
   const parsed = ConfigMapSchema.safeParse(object);
   if (!parsed.success) return { ours: false, errors: [] };
   const cm = parsed.data;
@@ -104,9 +112,29 @@ export function checkConfigMap(object: unknown): { readonly ours: boolean; reado
   return { ours: true, errors };
 }
 
-export function validateConfigMap(req: AdmissionRequest): Verdict {
+/**
+ * The verdicts decided before looking at the data: nothing to check on DELETE/CONNECT, and a labelled map outside
+ * `home` (the namespace inferno reads its configuration from) is denied, since the cluster view would ignore it.
+ */
+function configPrecheck(req: AdmissionRequest, home: string): Verdict | undefined {
   if (req.operation !== 'CREATE' && req.operation !== 'UPDATE') return allow();
-  const { ours, errors } = checkConfigMap(req.object);
-  if (!ours || errors.length === 0) return allow();
-  return deny(422, denial(errors, `inferno ConfigMap (${Label.config})`));
+  const parsed = ConfigMapSchema.safeParse(req.object);
+  if (!parsed.success || parsed.data.metadata.labels?.[Label.config] === undefined) return allow();
+  const namespace = req.namespace ?? parsed.data.metadata.namespace ?? '';
+  if (namespace === home) return undefined;
+  return deny(403, `inferno reads its configuration only from ConfigMaps in namespace "${home}"; this one is in "${namespace}", where the label ${Label.config} `
+    + `would be ignored. Create the ConfigMap in "${home}" or remove the label.`);
+}
+
+const configVerdict = ({ ours, errors }: ConfigMapCheck): Verdict =>
+  (!ours || errors.length === 0 ? allow() : deny(422, denial(errors, `inferno ConfigMap (${Label.config})`)));
+
+/** Validation of a ConfigMap sent to /validate-config; `home` is the namespace inferno reads its ConfigMaps from. */
+export function validateConfigMap(req: AdmissionRequest, home: string): Verdict {
+  return configPrecheck(req, home) ?? configVerdict(checkConfigMap(req.object));
+}
+
+/** The same, with the check (YAML parsing, the costly part) run by `check`, e.g. off the event loop. */
+export async function validateConfigMapWith(req: AdmissionRequest, home: string, check: (object: unknown) => Promise<ConfigMapCheck>): Promise<Verdict> {
+  return configPrecheck(req, home) ?? configVerdict(await check(req.object));
 }

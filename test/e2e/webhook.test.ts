@@ -140,7 +140,8 @@ void describe('e2e: admission webhook in a real control plane', { timeout: 900_0
 
   void it('denies a broken service-class ConfigMap at apply time', async () => {
     const cm = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'more-classes', namespace: 'inferno-system', labels: { [Label.config]: 'service-classes' } }, data: { gold: 'name: Gold\npriority: 1\ndata:\n  - {model: m, slo-itl: 40\n' } };
-    await assert.rejects(apply(cm), /validate-config\.inferno\.llmd\.ai" denied the request: .*data\.gold: invalid YAML at line/s);
+    // inferno-system: the fail-open webhook for inferno's own ConfigMaps (editable while inferno is down)
+    await assert.rejects(apply(cm), /validate-own-config\.inferno\.llmd\.ai" denied the request: .*data\.gold: invalid YAML at line/s);
   });
 
   void it('places an opt-in Deployment at admission: nodeSelector, GPUs, batch size; its pods run on that GPU product', async () => {

@@ -56,6 +56,7 @@ describe('mutate Deployment (CREATE of the sample AdmissionReview)', () => {
       accelerator: 'A100', maxBatch: a.maxBatch, replicas: a.numReplicas, costCentsPerHour: a.cost,
       itlMs: Number(a.itlAverage.toFixed(3)), ttftMs: Number(a.ttftAverage.toFixed(3)), sloMet: true,
       load: { arrivalRate: 120, avgInTokens: 512, avgOutTokens: 256, source: 'status' },
+      batch: { maxNumSeqs: a.maxBatch, appliedBy: 'inferno', at: ['args[5]'] },
     });
   });
 
