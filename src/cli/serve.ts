@@ -9,6 +9,10 @@ import { loadScenarioView } from '../io/scenario-view.js';
 import { createWebhookApp } from '../http/webhook-app.js';
 import type { WebhookLog } from '../http/webhook-app.js';
 import { WebhookPath, createAdmissionRoutes } from '../webhook/handlers.js';
+import { ExtenderPath } from '../domain/keys.js';
+import { AssumedPods } from '../extender/assumed.js';
+import { createExtenderRouter, withExtender } from '../http/extender-app.js';
+import { createExtenderMetrics } from '../metrics/extender.js';
 import type { ClusterView } from '../cluster/snapshot.js';
 import { emptySnapshot, staticView } from '../cluster/snapshot.js';
 import { CertFile } from './certs.js';
@@ -18,7 +22,8 @@ import { UsageError, parseCommandArgs } from './usage.js';
 export const serveHelp = `Usage: inferno serve [--port N] [--host H] [--cert-dir DIR] [--no-kube | --kubeconfig PATH] [options]
 
 Runs the admission webhook server over HTTPS: POST ${Object.values(WebhookPath).join(', ')}
-(AdmissionReview v1), GET /healthz, /readyz and /metrics (Prometheus). The certificate (DIR/tls.crt, DIR/tls.key,
+(AdmissionReview v1), the scheduler extender's POST ${Object.values(ExtenderPath).join(', ')} (ExtenderArgs; see
+deploy/scheduler/), GET /healthz, /readyz and /metrics (Prometheus). The certificate (DIR/tls.crt, DIR/tls.key,
 see 'inferno certs') is reloaded when the files change. SIGTERM or SIGINT: /readyz turns 503, requests keep being
 served for the drain time, then the server closes, cutting connections still open after the grace time.
 
@@ -35,6 +40,7 @@ Options:
       --inject-ca-bundle       at start, set clientConfig.caBundle of the webhook configurations below to DIR/ca.crt
       --mutating-config NAME   MutatingWebhookConfiguration to patch (default: inferno-webhook)
       --validating-config NAME ValidatingWebhookConfiguration to patch (default: inferno-webhook)
+      --no-extender            do not serve the scheduler extender routes (default: served)
   -h, --help                   this help
 
 Logs are JSON lines on stderr. Exit codes: 0 stopped by a signal, 2 usage, 1 failure.
@@ -52,6 +58,8 @@ const options = {
   'inject-ca-bundle': { type: 'boolean' },
   'mutating-config': { type: 'string' },
   'validating-config': { type: 'string' },
+  extender: { type: 'boolean' },
+  'no-extender': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -73,6 +81,8 @@ export interface ServeConfig {
   readonly drainMs: number;
   readonly graceMs: number;
   readonly injectCaBundle: { readonly mutating: string; readonly validating: string } | undefined;
+  /** serve POST /filter and /prioritize for kube-scheduler */
+  readonly extender: boolean;
 }
 
 export function parseServeArgs(args: readonly string[], cwd: string): ServeConfig | 'help' {
@@ -93,7 +103,13 @@ export function parseServeArgs(args: readonly string[], cwd: string): ServeConfi
     injectCaBundle: v['inject-ca-bundle'] === true
       ? { mutating: v['mutating-config'] ?? 'inferno-webhook', validating: v['validating-config'] ?? 'inferno-webhook' }
       : undefined,
+    extender: extenderFlag(v.extender, v['no-extender']),
   };
+}
+
+function extenderFlag(on: boolean | undefined, off: boolean | undefined): boolean {
+  if (on === true && off === true) throw new UsageError('--extender and --no-extender contradict each other', 'serve');
+  return off !== true;
 }
 
 export function jsonLog(out: Io['stderr']): WebhookLog {
@@ -148,7 +164,13 @@ export async function runServe(config: ServeConfig, io: Io, stop: AbortSignal, h
   try {
     const metrics = createAdmissionMetrics();
     const routes = createAdmissionRoutes({ view });
-    const app = createWebhookApp({ routes, metrics, ready: () => !draining && view.ready(), log });
+    const ready = (): boolean => !draining && view.ready();
+    const webhookApp = createWebhookApp({ routes, metrics, ready, log });
+    // One AssumedPods per process: the scheduler must call one inferno for filter and prioritize (a sidecar on
+    // loopback, see deploy/scheduler/), or the reservations it records would be split across replicas.
+    const app = config.extender
+      ? withExtender(webhookApp, createExtenderRouter({ view, assumed: new AssumedPods(), metrics: createExtenderMetrics(metrics.registry), log }))
+      : webhookApp;
     const server = await startHttpsServer(app, {
       certFile, keyFile, port: config.port, host: config.host,
       onReload: (err) => {
@@ -157,7 +179,7 @@ export async function runServe(config: ServeConfig, io: Io, stop: AbortSignal, h
       },
     });
     const host = config.host.includes(':') ? `[${config.host}]` : config.host;
-    log('info', 'listening', { url: `https://${host}:${server.port}`, port: server.port, routes: routes.map((r) => r.path), cluster: kc !== undefined });
+    log('info', 'listening', { url: `https://${host}:${server.port}`, port: server.port, routes: [...routes.map((r) => r.path), ...(config.extender ? Object.values(ExtenderPath) : [])], cluster: kc !== undefined });
 
     if (kc !== undefined && config.injectCaBundle !== undefined) {
       // Failing here is logged, not fatal: the bundle may already be right, and a crash-looping webhook would only

@@ -23,6 +23,8 @@ export interface NodeGpus {
 export interface PodGpus {
   /** namespace/name */
   readonly key: string;
+  /** metadata.uid: tells a pod from a later one of the same name */
+  readonly uid?: string;
   readonly nodeName: string | undefined;
   readonly nodeSelector: Readonly<Record<string, string>>;
   /** whole units per resource, summed over containers (limits where requests are absent, as Kubernetes defaults them) */
@@ -60,7 +62,7 @@ function requestsOf(containers: readonly { resources?: { requests?: Quantities; 
 
 /** A pod's GPU-relevant facts from its raw metadata, spec and status. */
 export function podGpusOf(p: {
-  metadata?: { name?: string; namespace?: string; labels?: Readonly<Record<string, string>> };
+  metadata?: { name?: string; namespace?: string; uid?: string; labels?: Readonly<Record<string, string>> };
   spec?: { nodeName?: string; nodeSelector?: Readonly<Record<string, string>>; containers?: readonly { resources?: { requests?: Quantities; limits?: Quantities } }[] };
   status?: { phase?: string };
 }): PodGpus {
@@ -68,6 +70,7 @@ export function podGpusOf(p: {
   const nodeName = p.spec?.nodeName;
   return {
     key: `${p.metadata?.namespace ?? ''}/${p.metadata?.name ?? ''}`,
+    ...(p.metadata?.uid !== undefined ? { uid: p.metadata.uid } : {}),
     nodeName: nodeName !== undefined && nodeName !== '' ? nodeName : undefined,
     nodeSelector: p.spec?.nodeSelector ?? {},
     requests: requestsOf(p.spec?.containers ?? []),
@@ -159,6 +162,11 @@ export class GpuInventory {
 
   nodeNames(): string[] {
     return [...this.#nodes.keys()].sort();
+  }
+
+  /** a GPU-holding pod by namespace/name */
+  pod(key: string): PodGpus | undefined {
+    return this.#pods.get(key);
   }
 
   /** keys of the GPU-holding pods */

@@ -3,7 +3,7 @@
 // informers; files and tests build them by hand. Reads are synchronous: admission never waits on the API server.
 import type { InfernoConfig } from './config-maps.js';
 import { emptyConfig } from './config-maps.js';
-import type { GpuInventory, NodeInventory, TypeCapacity } from './inventory.js';
+import type { GpuInventory, NodeInventory, PodGpus, TypeCapacity } from './inventory.js';
 import { inventoryOf } from './inventory.js';
 import type { OptimizerResource } from './resources.js';
 
@@ -14,6 +14,8 @@ export interface ClusterSnapshot {
   /** per-node GPUs (the extender's view) */
   node(name: string): NodeInventory | undefined;
   nodeNames(): readonly string[];
+  /** a GPU-holding pod by namespace/name (the extender's check that a pod it saw scheduled is now bound) */
+  pod(key: string): PodGpus | undefined;
 }
 
 export interface ClusterView {
@@ -29,6 +31,7 @@ export function snapshotOf(config: InfernoConfig, inventory: GpuInventory): Clus
     capacity: inventory.byType(config.accelerators, config.controller.capacity),
     node: (name) => inventory.node(name),
     nodeNames: () => inventory.nodeNames(),
+    pod: (key) => inventory.pod(key),
   };
 }
 

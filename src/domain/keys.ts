@@ -34,3 +34,13 @@ export const GpuVendors = [
   { prefix: 'AMD-', labelKey: 'amd.com/gpu.product-name', resource: 'amd.com/gpu' },
   { prefix: 'Intel-Gaudi', labelKey: 'habana.ai/gaudi.product', resource: 'habana.ai/gaudi' },
 ] as const;
+
+/** The scheduler extender: the second scheduler's name and the verbs (paths) inferno serves. */
+export const Extender = {
+  /** spec.schedulerName of the second scheduler whose KubeSchedulerConfiguration calls inferno (deploy/scheduler/) */
+  schedulerName: 'inferno-scheduler',
+  filterVerb: 'filter',
+  prioritizeVerb: 'prioritize',
+} as const;
+
+export const ExtenderPath = { filter: `/${Extender.filterVerb}`, prioritize: `/${Extender.prioritizeVerb}` } as const;

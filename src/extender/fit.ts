@@ -1,0 +1,94 @@
+// What a pod needs of a node and whether a node has it: the part filter and prioritize share.
+import type { NodeGpus } from '../cluster/inventory.js';
+import type { ClusterSnapshot } from '../cluster/snapshot.js';
+import { GpuVendors, Label } from '../domain/keys.js';
+import type { Accelerator } from '../domain/types.js';
+import type { AssumedPods } from './assumed.js';
+import type { Candidates, ExtenderPod } from './types.js';
+
+/**
+ * A pod inferno placed needs its accelerator's GPU product and `units` free GPUs of its resource. Any other pod only
+ * needs room for the GPUs it requests: the inferno-scheduler leaves GPU fit to inferno (`ignoredByScheduler`), so
+ * inferno checks it for every pod it is asked about, and has no opinion beyond that (every fitting node is kept and
+ * scored alike).
+ */
+export type Requirement =
+  | { readonly kind: 'accelerator'; readonly accelerator: string; readonly device: string; readonly labelKey: string; readonly resource: string; readonly units: number }
+  | { readonly kind: 'other'; readonly requests: Readonly<Record<string, number>> };
+
+/** GPU resources: the catalog's and the known vendors' (a pod's CPU count is no concern of the extender). */
+export function gpuResources(accelerators: readonly Accelerator[]): Set<string> {
+  return new Set([...GpuVendors.map((v) => v.resource), ...accelerators.flatMap((a) => (a.resource !== undefined ? [a.resource] : []))]);
+}
+
+/** What the pod needs, or why inferno cannot tell (an Error for the scheduler). */
+export function requirementOf(pod: ExtenderPod, accelerators: readonly Accelerator[]): Requirement | { readonly error: string } {
+  const name = pod.accelerator;
+  if (name === undefined) {
+    const gpu = gpuResources(accelerators);
+    return { kind: 'other', requests: Object.fromEntries(Object.entries(pod.gpus.requests).filter(([k]) => gpu.has(k))) };
+  }
+  const acc = accelerators.find((a) => a.name === name);
+  if (acc === undefined) {
+    return { error: `pod ${pod.gpus.key}: accelerator "${name}" (label ${Label.accelerator}) is not in inferno's accelerator catalog` };
+  }
+  if (acc.device === undefined || acc.labelKey === undefined || acc.resource === undefined) {
+    return { error: `pod ${pod.gpus.key}: accelerator "${name}" has no device, labelKey or resource in inferno's accelerator catalog` };
+  }
+  return { kind: 'accelerator', accelerator: name, device: acc.device, labelKey: acc.labelKey, resource: acc.resource, units: pod.gpus.requests[acc.resource] ?? 0 };
+}
+
+/** A candidate node as the decision sees it: labels and allocatable GPUs, what bound pods use, what is reserved. */
+export interface NodeState extends NodeGpus {
+  readonly used: Readonly<Record<string, number>>;
+  readonly assumed: Readonly<Record<string, number>>;
+}
+
+/**
+ * The candidates' states in request order; undefined for a node inferno's cache does not hold. With full Node
+ * objects in the request, labels and allocatable come from them (the scheduler's view); usage always comes from the
+ * cache, so a node the cache lacks is unknown either way.
+ */
+export function nodeStates(candidates: Candidates, snap: ClusterSnapshot, assumed: AssumedPods, pod: ExtenderPod): { name: string; state: NodeState | undefined }[] {
+  const stateOf = (name: string, fromRequest: NodeGpus | undefined): NodeState | undefined => {
+    const cached = snap.node(name);
+    if (cached === undefined) return undefined;
+    const gpus = fromRequest ?? cached;
+    return { name, labels: gpus.labels, unschedulable: gpus.unschedulable, allocatable: gpus.allocatable, used: cached.used, assumed: assumed.on(name, pod.uid, pod.gpus.key) };
+  };
+  return candidates.form === 'names'
+    ? candidates.names.map((name) => ({ name, state: stateOf(name, undefined) }))
+    : candidates.nodes.map((n) => ({ name: n.gpus.name, state: stateOf(n.gpus.name, n.gpus) }));
+}
+
+export type Fit =
+  | { readonly fits: true; /** free units of the required resource left after placing the pod */ readonly freeAfter: number; readonly allocatable: number }
+  | { readonly fits: false; readonly reason: string; readonly unresolvable: boolean };
+
+export const NotCachedReason = "inferno: node not in inferno's cache yet";
+
+function room(n: NodeState, resource: string, units: number): Fit {
+  const all = n.allocatable[resource] ?? 0;
+  if (all < units) return { fits: false, unresolvable: true, reason: `inferno: node has ${all} ${resource} in all, pod needs ${units}` };
+  const held = n.assumed[resource] ?? 0;
+  const free = Math.max(0, all - (n.used[resource] ?? 0) - held);
+  if (free < units) {
+    const being = held > 0 ? ` (${held} held for pods being bound)` : '';
+    return { fits: false, unresolvable: false, reason: `inferno: ${free} of ${all} ${resource} free${being}, pod needs ${units}` };
+  }
+  return { fits: true, freeAfter: free - units, allocatable: all };
+}
+
+export function fitOf(req: Requirement, n: NodeState | undefined): Fit {
+  if (n === undefined) return { fits: false, unresolvable: false, reason: NotCachedReason };
+  if (req.kind === 'accelerator') {
+    if (n.labels[req.labelKey] !== req.device) return { fits: false, unresolvable: true, reason: `inferno: not a ${req.device} node (pod runs on ${req.accelerator})` };
+    return room(n, req.resource, req.units);
+  }
+  let fit: Fit = { fits: true, freeAfter: 0, allocatable: 0 };
+  for (const [resource, units] of Object.entries(req.requests)) {
+    fit = room(n, resource, units);
+    if (!fit.fits) return fit;
+  }
+  return fit;
+}
