@@ -177,7 +177,7 @@ describe('extender over HTTPS', () => {
     const junk = [null, 0, -1, 1e308, '', 'x', [], {}, [null], { items: null }, { metadata: null }, true];
     const mangle = (v: unknown, depth: number): unknown => {
       if (depth > 4 || rand(5) === 0) return junk[rand(junk.length)];
-      if (Array.isArray(v)) return v.map((x) => (rand(4) === 0 ? mangle(x, depth + 1) : x));
+      if (Array.isArray(v)) return v.map((x: unknown) => (rand(4) === 0 ? mangle(x, depth + 1) : x));
       if (v !== null && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [rand(10) === 0 ? k.toLowerCase() : k, rand(3) === 0 ? mangle(x, depth + 1) : x]));
       return v;
     };
