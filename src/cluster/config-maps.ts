@@ -81,6 +81,8 @@ export function classesFromConfigMap(cm: ConfigMapResource, w: Where, issues: In
 export interface ControllerSettings {
   readonly options: Partial<OptimizerOptions>;
   readonly capacity?: Capacity;
+  /** the scheduler placed pods go to (the webhook sets spec.schedulerName); absent: left as it is */
+  readonly schedulerName?: string;
 }
 
 export function controllerFromConfigMap(cm: ConfigMapResource, w: Where, issues: InputIssue[]): ControllerSettings {
@@ -99,7 +101,7 @@ export function controllerFromConfigMap(cm: ConfigMapResource, w: Where, issues:
     ...(d.penaltyFactor !== undefined ? { penaltyFactor: d.penaltyFactor } : {}),
     ...(d.analyzer !== undefined ? { analyzer: d.analyzer } : {}),
   };
-  return capacity !== undefined ? { options, capacity } : { options };
+  return { options, ...(capacity !== undefined ? { capacity } : {}), ...(d.schedulerName !== undefined ? { schedulerName: d.schedulerName } : {}) };
 }
 
 /** inferno's configuration: what changes rarely (on ConfigMap edits), as opposed to the GPU inventory. */

@@ -121,6 +121,8 @@ export const ControllerDataSchema = z.looseObject({
   analyzer: z.enum(['v1', 'v2']).optional(),
   /** YAML map: accelerator type → units; a budget that overrides node inventory */
   capacity: z.string().optional(),
+  /** spec.schedulerName the webhook sets on placed pod templates, e.g. inferno-scheduler (deploy/scheduler/) */
+  schedulerName: dns1123.optional(),
 });
 
 export const CapacityDocSchema = z.record(z.string().min(1), intish.pipe(z.number().min(0)));

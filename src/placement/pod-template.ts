@@ -32,6 +32,8 @@ export interface Placement {
   readonly annotations: Readonly<Record<string, string>>;
   /** set on CREATE only: the scaler owns replicas afterwards */
   readonly replicas?: number;
+  /** spec.schedulerName of the pods, e.g. inferno-scheduler (the extender's second scheduler) */
+  readonly schedulerName?: string;
 }
 
 /** Replaces `--max-num-seqs=N` / `--max-num-seqs N` in a vLLM argument list; false when absent. */
@@ -62,6 +64,7 @@ export function applyPlacement(raw: unknown, index: number, p: Placement): void 
   Object.assign(child(child(template, 'metadata'), 'labels'), p.podLabels);
   const podSpec = child(template, 'spec');
   if (p.nodeSelector !== undefined) child(podSpec, 'nodeSelector')[p.nodeSelector.key] = p.nodeSelector.value;
+  if (p.schedulerName !== undefined) podSpec['schedulerName'] = p.schedulerName;
   const container = list(podSpec, 'containers')[index];
   if (!isObj(container)) return;
   if (p.gpu !== undefined) {

@@ -97,7 +97,8 @@ export function mutateDeployment(req: AdmissionRequest, view: ClusterView, cache
   }
   if (!a.sloMet) warnings.push(`inferno: ${a.numReplicas} of ${a.neededReplicas} replicas needed fit on ${a.accelerator}; the SLO will not be met`);
   const mutated: unknown = structuredClone(req.object);
-  applyPlacement(mutated, index, placementOf(a, server, accelerators, source, req.operation === 'CREATE', warnings));
+  const schedulerName = snap.config.controller.schedulerName;
+  applyPlacement(mutated, index, { ...placementOf(a, server, accelerators, source, req.operation === 'CREATE', warnings), ...(schedulerName !== undefined ? { schedulerName } : {}) });
   const ops = jsonpatch.compare(req.object as object, mutated as object) as JsonPatchOp[];
   return patch(ops, warnings);
 }
