@@ -54,14 +54,14 @@ export function supervise(cluster: Cluster, name: string, argv: readonly string[
 }
 
 /**
- * Starts kube-scheduler with `config` (a KubeSchedulerConfiguration; clientConnection and leaderElection are set
- * here: `kubeconfig`, default the admin one, and no leader election) and waits for /readyz.
+ * Starts kube-scheduler with `config` (a KubeSchedulerConfiguration; clientConnection is set here to `kubeconfig`,
+ * default the admin one; leader election is off unless the config has a leaderElection) and waits for /readyz.
  */
 export async function startScheduler(cluster: Cluster, name: string, config: Record<string, unknown>, kubeconfig = cluster.kubeconfig): Promise<Supervised> {
   const [port] = await freePorts(1);
   if (port === undefined) throw new Error('no free port');
   const file = path.join(cluster.workdir, `${name}.yaml`);
-  await writeFile(file, stringifyYaml({ ...config, clientConnection: { kubeconfig }, leaderElection: { leaderElect: false } }));
+  await writeFile(file, stringifyYaml({ leaderElection: { leaderElect: false }, ...config, clientConnection: { kubeconfig } }));
   const proc = supervise(cluster, name, [
     path.join(cluster.binDir, 'kube-scheduler'), `--config=${file}`, `--secure-port=${port}`, '--bind-address=127.0.0.1',
     `--tls-cert-file=${cluster.certFile}`, `--tls-private-key-file=${cluster.keyFile}`,
