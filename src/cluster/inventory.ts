@@ -114,6 +114,8 @@ export class GpuInventory {
   readonly #pods = new Map<string, PodGpus>();
   /** requests of bound pods per node, kept even for nodes the inventory has not seen yet */
   readonly #used = new Map<string, Map<string, number>>();
+  /** node(name) answers, kept until that node or its pods change (the extender asks for thousands per request) */
+  readonly #views = new Map<string, NodeInventory>();
   #version = 0;
   #cache: { version: number; accelerators: readonly Accelerator[]; budget: Capacity | undefined; value: TypeCapacity } | undefined;
 
@@ -124,10 +126,12 @@ export class GpuInventory {
 
   upsertNode(n: NodeGpus): void {
     this.#nodes.set(n.name, n);
+    this.#views.delete(n.name);
     this.#version++;
   }
 
   removeNode(name: string): void {
+    this.#views.delete(name);
     if (this.#nodes.delete(name)) this.#version++;
   }
 
@@ -137,7 +141,10 @@ export class GpuInventory {
     this.#drop(before);
     if (holds(p)) {
       this.#pods.set(p.key, p);
-      if (p.nodeName !== undefined) add(this.#used, p.nodeName, p.requests, 1);
+      if (p.nodeName !== undefined) {
+        add(this.#used, p.nodeName, p.requests, 1);
+        this.#views.delete(p.nodeName);
+      }
     }
     this.#version++;
   }
@@ -152,12 +159,20 @@ export class GpuInventory {
   #drop(p: PodGpus | undefined): void {
     if (p === undefined) return;
     this.#pods.delete(p.key);
-    if (p.nodeName !== undefined) add(this.#used, p.nodeName, p.requests, -1);
+    if (p.nodeName !== undefined) {
+      add(this.#used, p.nodeName, p.requests, -1);
+      this.#views.delete(p.nodeName);
+    }
   }
 
   node(name: string): NodeInventory | undefined {
+    const cached = this.#views.get(name);
+    if (cached !== undefined) return cached;
     const n = this.#nodes.get(name);
-    return n === undefined ? undefined : { ...n, used: Object.fromEntries(this.#used.get(name) ?? []) };
+    if (n === undefined) return undefined;
+    const view: NodeInventory = { ...n, used: Object.fromEntries(this.#used.get(name) ?? []) };
+    this.#views.set(name, view);
+    return view;
   }
 
   nodeNames(): string[] {

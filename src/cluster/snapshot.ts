@@ -28,7 +28,11 @@ export interface ClusterView {
 export function snapshotOf(config: InfernoConfig, inventory: GpuInventory): ClusterSnapshot {
   return {
     config,
-    capacity: inventory.byType(config.accelerators, config.controller.capacity),
+    // On first use (byType caches per inventory version): the extender reads nodes, not totals, and must not pay
+    // for a pass over every node and pod on each pod event during a burst of bindings.
+    get capacity() {
+      return inventory.byType(config.accelerators, config.controller.capacity);
+    },
     node: (name) => inventory.node(name),
     nodeNames: () => inventory.nodeNames(),
     pod: (key) => inventory.pod(key),

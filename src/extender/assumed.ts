@@ -45,6 +45,7 @@ export interface AssumedOptions {
 export const defaultAssumedTtlMs = 600_000;
 const defaultMax = 10_000;
 
+const none: Readonly<Record<string, number>> = Object.freeze({});
 const idOf = (uid: string, podKey: string): string => (uid !== '' ? uid : `key:${podKey}`);
 
 export class AssumedPods {
@@ -103,10 +104,10 @@ export class AssumedPods {
   }
 
   /** Units per resource reserved on `node` for pods other than the one named. */
-  on(node: string, exceptUid: string, exceptKey: string): Record<string, number> {
+  on(node: string, exceptUid: string, exceptKey: string): Readonly<Record<string, number>> {
     const onNode = this.#byNode.get(node);
+    if (onNode === undefined) return none;
     const out: Record<string, number> = {};
-    if (onNode === undefined) return out;
     const except = idOf(exceptUid, exceptKey);
     for (const e of onNode.values()) {
       if (e.id === except) continue;

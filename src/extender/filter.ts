@@ -2,7 +2,7 @@
 // reservations in; the verdict per node (and, when only one node is left, the reservation to record) out.
 import type { ClusterSnapshot } from '../cluster/snapshot.js';
 import type { AssumedPods, Reservation } from './assumed.js';
-import { fitOf, nodeStates, requirementOf } from './fit.js';
+import { NotCachedReason, candidateFits, fitter, requirementOf } from './fit.js';
 import type { ExtenderArgs, FilterOutcome } from './types.js';
 
 export type FilterDecision =
@@ -18,15 +18,14 @@ export function filterNodes(args: ExtenderArgs, snap: ClusterSnapshot, assumed: 
     const all = args.candidates.form === 'names' ? args.candidates.names : args.candidates.nodes.map((n) => n.gpus.name);
     return { type: 'ok', outcome: { kept: [...all], failed: {}, unresolvable: {} }, reserve: undefined };
   }
-  const states = nodeStates(args.candidates, snap, assumed, pod);
-  if (states.length > 0 && states.every((s) => s.state === undefined)) {
-    return { type: 'error', message: `none of the ${states.length} nodes is in inferno's cache (first: ${states[0]?.name ?? ''}); is inferno watching this cluster?` };
+  const fits = candidateFits(args.candidates, snap, assumed, pod, fitter(req));
+  if (fits.length > 0 && fits.every((f) => !f.fit.fits && f.fit.reason === NotCachedReason)) {
+    return { type: 'error', message: `none of the ${fits.length} nodes is in inferno's cache (first: ${fits[0]?.name ?? ''}); is inferno watching this cluster?` };
   }
   const kept: string[] = [];
   const failed: Record<string, string> = {};
   const unresolvable: Record<string, string> = {};
-  for (const { name, state } of states) {
-    const fit = fitOf(req, state);
+  for (const { name, fit } of fits) {
     if (fit.fits) kept.push(name);
     else if (fit.unresolvable) unresolvable[name] = fit.reason;
     else failed[name] = fit.reason;

@@ -39,26 +39,11 @@ export function requirementOf(pod: ExtenderPod, accelerators: readonly Accelerat
 }
 
 /** A candidate node as the decision sees it: labels and allocatable GPUs, what bound pods use, what is reserved. */
-export interface NodeState extends NodeGpus {
+export interface NodeState {
+  readonly labels: Readonly<Record<string, string>>;
+  readonly allocatable: Readonly<Record<string, number>>;
   readonly used: Readonly<Record<string, number>>;
   readonly assumed: Readonly<Record<string, number>>;
-}
-
-/**
- * The candidates' states in request order; undefined for a node inferno's cache does not hold. With full Node
- * objects in the request, labels and allocatable come from them (the scheduler's view); usage always comes from the
- * cache, so a node the cache lacks is unknown either way.
- */
-export function nodeStates(candidates: Candidates, snap: ClusterSnapshot, assumed: AssumedPods, pod: ExtenderPod): { name: string; state: NodeState | undefined }[] {
-  const stateOf = (name: string, fromRequest: NodeGpus | undefined): NodeState | undefined => {
-    const cached = snap.node(name);
-    if (cached === undefined) return undefined;
-    const gpus = fromRequest ?? cached;
-    return { name, labels: gpus.labels, unschedulable: gpus.unschedulable, allocatable: gpus.allocatable, used: cached.used, assumed: assumed.on(name, pod.uid, pod.gpus.key) };
-  };
-  return candidates.form === 'names'
-    ? candidates.names.map((name) => ({ name, state: stateOf(name, undefined) }))
-    : candidates.nodes.map((n) => ({ name: n.gpus.name, state: stateOf(n.gpus.name, n.gpus) }));
 }
 
 export type Fit =
@@ -66,29 +51,65 @@ export type Fit =
   | { readonly fits: false; readonly reason: string; readonly unresolvable: boolean };
 
 export const NotCachedReason = "inferno: node not in inferno's cache yet";
+const notCached: Fit = { fits: false, unresolvable: false, reason: NotCachedReason };
 
-function room(n: NodeState, resource: string, units: number): Fit {
-  const all = n.allocatable[resource] ?? 0;
-  if (all < units) return { fits: false, unresolvable: true, reason: `inferno: node has ${all} ${resource} in all, pod needs ${units}` };
-  const held = n.assumed[resource] ?? 0;
-  const free = Math.max(0, all - (n.used[resource] ?? 0) - held);
-  if (free < units) {
-    const being = held > 0 ? ` (${held} held for pods being bound)` : '';
-    return { fits: false, unresolvable: false, reason: `inferno: ${free} of ${all} ${resource} free${being}, pod needs ${units}` };
+/** Whether one node can host a pod with this requirement (undefined: a node inferno's cache does not hold). */
+export type Fitter = (n: NodeState | undefined) => Fit;
+
+/**
+ * The requirement's fit test. Rejections repeat across thousands of nodes with a handful of distinct counts, so each
+ * distinct verdict is built once per request.
+ */
+export function fitter(req: Requirement): Fitter {
+  const memo = new Map<string, Fit>();
+  const once = (key: string, make: () => Fit): Fit => {
+    let v = memo.get(key);
+    if (v === undefined) {
+      v = make();
+      memo.set(key, v);
+    }
+    return v;
+  };
+  const room = (n: NodeState, resource: string, units: number): Fit => {
+    const all = n.allocatable[resource] ?? 0;
+    if (all < units) return once(`s${all}/${resource}/${units}`, () => ({ fits: false, unresolvable: true, reason: `inferno: node has ${all} ${resource} in all, pod needs ${units}` }));
+    const held = n.assumed[resource] ?? 0;
+    const free = Math.max(0, all - (n.used[resource] ?? 0) - held);
+    if (free < units) {
+      return once(`f${free}/${all}/${held}/${resource}/${units}`, () => ({
+        fits: false, unresolvable: false, reason: `inferno: ${free} of ${all} ${resource} free${held > 0 ? ` (${held} held for pods being bound)` : ''}, pod needs ${units}`,
+      }));
+    }
+    return { fits: true, freeAfter: free - units, allocatable: all };
+  };
+  if (req.kind === 'accelerator') {
+    const wrongProduct: Fit = { fits: false, unresolvable: true, reason: `inferno: not a ${req.device} node (pod runs on ${req.accelerator})` };
+    return (n) => (n === undefined ? notCached : n.labels[req.labelKey] !== req.device ? wrongProduct : room(n, req.resource, req.units));
   }
-  return { fits: true, freeAfter: free - units, allocatable: all };
+  const requests = Object.entries(req.requests);
+  return (n) => {
+    if (n === undefined) return notCached;
+    let fit: Fit = { fits: true, freeAfter: 0, allocatable: 0 };
+    for (const [resource, units] of requests) {
+      fit = room(n, resource, units);
+      if (!fit.fits) return fit;
+    }
+    return fit;
+  };
 }
 
-export function fitOf(req: Requirement, n: NodeState | undefined): Fit {
-  if (n === undefined) return { fits: false, unresolvable: false, reason: NotCachedReason };
-  if (req.kind === 'accelerator') {
-    if (n.labels[req.labelKey] !== req.device) return { fits: false, unresolvable: true, reason: `inferno: not a ${req.device} node (pod runs on ${req.accelerator})` };
-    return room(n, req.resource, req.units);
-  }
-  let fit: Fit = { fits: true, freeAfter: 0, allocatable: 0 };
-  for (const [resource, units] of Object.entries(req.requests)) {
-    fit = room(n, resource, units);
-    if (!fit.fits) return fit;
-  }
-  return fit;
+/**
+ * Each candidate's fit, in request order. With full Node objects in the request, labels and allocatable come from
+ * them (the scheduler's view); usage always comes from inferno's cache, so a node the cache lacks is unknown.
+ */
+export function candidateFits(candidates: Candidates, snap: ClusterSnapshot, assumed: AssumedPods, pod: ExtenderPod, fit: Fitter): { name: string; fit: Fit }[] {
+  const one = (name: string, fromRequest: NodeGpus | undefined): { name: string; fit: Fit } => {
+    const cached = snap.node(name);
+    if (cached === undefined) return { name, fit: fit(undefined) };
+    const gpus = fromRequest ?? cached;
+    return { name, fit: fit({ labels: gpus.labels, allocatable: gpus.allocatable, used: cached.used, assumed: assumed.on(name, pod.uid, pod.gpus.key) }) };
+  };
+  return candidates.form === 'names'
+    ? candidates.names.map((name) => one(name, undefined))
+    : candidates.nodes.map((n) => one(n.gpus.name, n.gpus));
 }

@@ -10,7 +10,7 @@
 // (assumed.ts). Pods inferno did not place get the same score on every node: no opinion.
 import type { ClusterSnapshot } from '../cluster/snapshot.js';
 import type { AssumedPods, Reservation } from './assumed.js';
-import { fitOf, nodeStates, requirementOf } from './fit.js';
+import { candidateFits, fitter, requirementOf } from './fit.js';
 import type { ExtenderArgs, HostScore } from './types.js';
 import { MaxScore, MinScore } from './types.js';
 
@@ -23,7 +23,7 @@ export interface FitCandidate {
 const tighter = (a: FitCandidate, b: FitCandidate): number =>
   a.freeAfter - b.freeAfter || a.allocatable - b.allocatable || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
 
-/** Best-fit scores of fitting nodes; the first of the returned pair is the unique top (undefined when none fit). */
+/** Best-fit scores of the fitting nodes, and the unique top (undefined when none fit). */
 export function bestFitScores(fitting: readonly FitCandidate[]): { scores: Map<string, number>; best: string | undefined } {
   const scores = new Map<string, number>();
   if (fitting.length === 0) return { scores, best: undefined };
@@ -52,8 +52,7 @@ export function prioritizeNodes(args: ExtenderArgs, snap: ClusterSnapshot, assum
   const names = args.candidates.form === 'names' ? args.candidates.names : args.candidates.nodes.map((n) => n.gpus.name);
   if (req.kind === 'other') return { type: 'ok', scores: names.map((host) => ({ host, score: MinScore })), reserve: undefined };
   const fitting: FitCandidate[] = [];
-  for (const { name, state } of nodeStates(args.candidates, snap, assumed, pod)) {
-    const fit = fitOf(req, state);
+  for (const { name, fit } of candidateFits(args.candidates, snap, assumed, pod, fitter(req))) {
     if (fit.fits) fitting.push({ name, freeAfter: fit.freeAfter, allocatable: fit.allocatable });
   }
   const { scores, best } = bestFitScores(fitting);

@@ -9,14 +9,15 @@
 // 2. Latency of filter + prioritize for one pod, for 100, 1,000 and 5,000 nodes (mixed A100/H100 8-GPU and L4
 //    4-GPU nodes, partly used; every node in the request, so filter also turns away the wrong products; each pod
 //    is then bound as the informer would report it, so the inventory changes between requests as in a burst):
-//    - mode "https": real HTTPS POSTs to /filter then /prioritize (server in this process, keep-alive), NodeNames;
+//    - mode "https": real HTTPS POSTs to /filter then /prioritize of `inferno serve --scenario` (a child process,
+//      keep-alive), NodeNames;
 //    - mode "in-process": the same two calls without the network (JSON parse, the pure functions, JSON encode);
 //    - form "objects": full Node objects as kube-scheduler sends them with nodeCacheCapable: false (~10 KB each,
 //      test/fixtures/extender/objects-filter.json), over HTTPS; fewer samples at 5,000 nodes (50 MB requests).
 //    cold = the first request of a run; p50/p99/max over the warm samples after a warm-up.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { Agent, request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -30,10 +31,6 @@ import { AssumedPods } from '../../src/extender/assumed.js';
 import { filterNodes } from '../../src/extender/filter.js';
 import { prioritizeNodes } from '../../src/extender/prioritize.js';
 import { filterResult, hostPriorityList, parseExtenderArgs } from '../../src/extender/protocol.js';
-import { createExtenderRouter, withExtender } from '../../src/http/extender-app.js';
-import { startHttpsServer } from '../../src/http/https-server.js';
-import { createWebhookApp } from '../../src/http/webhook-app.js';
-import { createAdmissionMetrics } from '../../src/metrics/admission.js';
 import { createCertificateAuthority, createServingCertificate, localSans } from '../../src/tls/forge.js';
 import { writePki } from '../support/https.js';
 import { catalog, classIndex, premium } from '../support/cluster.js';
@@ -181,20 +178,37 @@ function inProcess(b: Bench, count: number): Record<string, number> {
   return summary(times, cold);
 }
 
+/**
+ * The real server: `inferno serve --scenario` as a child process (its CPU and GC are its own) over a scenario of the
+ * bench cluster's nodes and deploy/base's ConfigMaps. A scenario holds no pods, so usage is what reservations add;
+ * pods cycle through 50 UIDs, so each new answer moves one of at most 50 reservations (the informer's steady state).
+ */
 async function overHttps(b: Bench, count: number, form: 'names' | 'objects'): Promise<Record<string, number>> {
   const ca = createCertificateAuthority({ commonName: 'bench CA', days: 1 });
   const leaf = createServingCertificate(ca, { dnsNames: [...localSans.dnsNames], ipAddresses: [...localSans.ipAddresses], days: 1 });
   const dir = await mkdtemp(join(tmpdir(), 'inferno-extender-bench-'));
-  const files = await writePki(dir, { ca, leaf });
-  const metrics = createAdmissionMetrics();
-  const app = withExtender(createWebhookApp({ routes: [], metrics, ready: () => true }), createExtenderRouter({ view: b.view, assumed: new AssumedPods() }));
-  const server = await startHttpsServer(app, { ...files, port: 0, host: '127.0.0.1' });
+  await writePki(dir, { ca, leaf });
+  const scenario = join(dir, 'scenario.yaml');
+  const nodeList = { apiVersion: 'v1', kind: 'NodeList', items: b.objects.map((o) => ({ apiVersion: 'v1', kind: 'Node', ...o })) };
+  await writeFile(scenario, `${readFileSync(new URL('../../deploy/base/config.yaml', import.meta.url), 'utf8')}\n---\n${JSON.stringify(nodeList)}\n`);
+  const bin = new URL('../../bin/inferno.js', import.meta.url).pathname;
+  const child = spawn(process.execPath, [bin, 'serve', '--scenario', scenario, '--host', '127.0.0.1', '--port', '0', '--cert-dir', dir, '--drain-seconds', '0'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const exited = new Promise<number | null>((ok) => child.on('exit', (code) => { ok(code); }));
+  let logs = '';
+  const port = await new Promise<number>((ok, fail) => {
+    child.stderr.on('data', (d: Buffer) => {
+      logs += d.toString();
+      const line = logs.split('\n').find((l) => l.includes('"msg":"listening"'));
+      if (line !== undefined) ok((JSON.parse(line) as { port: number }).port);
+    });
+    void exited.then((code) => { fail(new Error(`inferno serve exited (${String(code)}):\n${logs}`)); });
+  });
   const agent = new Agent({ keepAlive: true, ca: ca.certPem, maxSockets: 1 });
   const post = (path: string, body: string): Promise<string> => new Promise((ok, fail) => {
-    const req = request({ host: '127.0.0.1', port: server.port, path, method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
+    const req = request({ host: '127.0.0.1', port, path, method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (d: Buffer) => chunks.push(d));
-      res.on('end', () => { if (res.statusCode === 200) ok(Buffer.concat(chunks).toString('utf8')); else fail(new Error(`${path}: HTTP ${String(res.statusCode)}`)); });
+      res.on('end', () => { if (res.statusCode === 200) ok(Buffer.concat(chunks).toString('utf8')); else fail(new Error(`${path}: HTTP ${String(res.statusCode)} ${Buffer.concat(chunks).toString('utf8').slice(0, 300)}`)); });
       res.on('error', fail);
     });
     req.on('error', fail);
@@ -211,25 +225,24 @@ async function overHttps(b: Bench, count: number, form: 'names' | 'objects'): Pr
     for (let i = 0; i < count + warm; i++) {
       const units = 1 + (i % 3);
       // Round trips of the two calls, from sending the body to having read the answer (not the client's encoding).
-      const fBody = JSON.stringify({ Pod: podJson(i, units), ...nodesPart(b.names) });
+      const fBody = JSON.stringify({ Pod: podJson(i % 50, units), ...nodesPart(b.names) });
       const t0 = performance.now();
       const fText = await post(ExtenderPath.filter, fBody);
       const tFilter = performance.now() - t0;
       const f = JSON.parse(fText) as { NodeNames: string[] | null; Nodes: { items: { metadata: { name: string } }[] } | null; Error: string };
       if (f.Error !== '') throw new Error(f.Error);
       const kept = f.NodeNames ?? (f.Nodes?.items ?? []).map((n) => n.metadata.name);
-      const pBody = JSON.stringify({ Pod: podJson(i, units), ...nodesPart(kept) });
+      const pBody = JSON.stringify({ Pod: podJson(i % 50, units), ...nodesPart(kept) });
       const t1 = performance.now();
-      const pText = await post(ExtenderPath.prioritize, pBody);
+      await post(ExtenderPath.prioritize, pBody);
       const elapsed = tFilter + (performance.now() - t1);
-      const top = (JSON.parse(pText) as { Host: string; Score: number }[]).find((x) => x.Score === 10)?.Host;
       if (i === 0) cold = elapsed;
       else if (i >= warm) times.push(elapsed);
-      bind(b, i, units, top);
     }
   } finally {
     agent.destroy();
-    await server.close(1000);
+    child.kill('SIGTERM');
+    await exited;
     await rm(dir, { recursive: true, force: true });
   }
   return summary(times, cold);
