@@ -140,7 +140,9 @@ void describe('e2e: scheduler extender with the real kube-scheduler', { timeout:
 
   async function deletePods(selector: string): Promise<void> {
     const pods = await podsOf(selector);
-    await Promise.all(pods.map((p) => core.deleteNamespacedPod({ name: p.metadata?.name ?? '', namespace: NS, gracePeriodSeconds: 0 })));
+    // The garbage collector may be deleting them too (their Deployment is gone): a 404 is fine.
+    const gone = (e: unknown): void => { if ((e as { code?: unknown }).code !== 404) throw e; };
+    await Promise.all(pods.map((p) => core.deleteNamespacedPod({ name: p.metadata?.name ?? '', namespace: NS, gracePeriodSeconds: 0 }).catch(gone)));
     await waitFor(`pods ${selector} to be gone`, async () => (await podsOf(selector)).length === 0, { timeoutMs: 60_000, intervalMs: 100 });
     await sleep(300); // the deletions reach inferno's informer a moment later
   }
