@@ -4,8 +4,9 @@
 //    product, a seeded sequence of 3,000 arrivals (1, 2, 4, 8 GPUs) and departures — the same for both policies —
 //    placed with inferno's real filter + prioritize, or with least-allocated spreading (the default scheduler's
 //    scoring for these pods). Figure: 8-GPU pods that still fit, at the end and averaged over the sequence.
-//    --e2e adds the same figure from the real kube-scheduler with and without the extender on the small version of
-//    the sequence (runs that test of test/e2e/extender.test.ts; needs `npm run cluster:build`).
+//    Then the same figure from the real kube-scheduler with and without the extender on the small version of the
+//    sequence (runs that test of test/e2e/extender.test.ts, ~30 s) when the control-plane binaries are built
+//    (`npm run cluster:build`); --e2e yes|no forces it on or off (default auto).
 // 2. Latency of filter + prioritize for one pod, for 100, 1,000 and 5,000 nodes (mixed A100/H100 8-GPU and L4
 //    4-GPU nodes, partly used; every node in the request, so filter also turns away the wrong products; each pod
 //    is then bound as the informer would report it, so the inventory changes between requests as in a burst):
@@ -13,15 +14,18 @@
 //      keep-alive), NodeNames;
 //    - mode "in-process": the same two calls without the network (JSON parse, the pure functions, JSON encode);
 //    - form "objects": full Node objects as kube-scheduler sends them with nodeCacheCapable: false (~10 KB each,
-//      test/fixtures/extender/objects-filter.json), over HTTPS; fewer samples at 5,000 nodes (50 MB requests).
+//      test/fixtures/extender/objects-filter.json), over HTTPS; 100 and 1,000 nodes unless --objects-sizes says
+//      otherwise (at 5,000 a request is 50 MB: 10 samples).
+//    load1 = the machine's 1-minute load average at the end of the line: the tail grows with other processes' CPU.
 //    cold = the first request of a run; p50/p99/max over the warm samples after a warm-up.
 import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { Agent, request } from 'node:https';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { findBinDir } from '../e2e/cluster.js';
 import { GpuInventory } from '../../src/cluster/inventory.js';
 import type { NodeGpus } from '../../src/cluster/inventory.js';
 import type { ClusterSnapshot, ClusterView } from '../../src/cluster/snapshot.js';
@@ -37,9 +41,11 @@ import { catalog, classIndex, premium } from '../support/cluster.js';
 import { packingSequence, prng, simulate } from '../support/extender-sequence.js';
 
 const { values } = parseArgs({ options: {
-  e2e: { type: 'boolean', default: false },
-  samples: { type: 'string', default: '400' },
+  e2e: { type: 'string', default: 'auto' },
+  samples: { type: 'string', default: '300' },
   sizes: { type: 'string', default: '100,1000,5000' },
+  /** full Node objects cost ~10 KB each per call: by default only up to 1,000 nodes */
+  'objects-sizes': { type: 'string', default: '100,1000' },
 } });
 const out = (line: Record<string, unknown>): void => { process.stdout.write(`${JSON.stringify(line)}\n`); };
 
@@ -50,7 +56,19 @@ const sim = simulate(pools, packingSequence(sequence));
 const figure = (o: typeof sim.extender): Record<string, unknown> => ({ eightGpuPodsThatFit: o.eightGpuPodsThatFit, eightGpuPodsThatFitMean: o.eightGpuPodsThatFitMean, rejectedBySize: o.rejected });
 out({ bench: 'extender-fragmentation', where: 'simulation', nodes: '32 × 8 + 32 × 4 GPUs', ...sequence, extender: figure(sim.extender), leastAllocated: figure(sim.leastAllocated) });
 
-if (values.e2e) {
+const haveBinaries = ((): boolean => {
+  try {
+    findBinDir();
+    return true;
+  } catch {
+    return false;
+  }
+})();
+if (!['auto', 'yes', 'no'].includes(values.e2e)) {
+  process.stderr.write(`--e2e must be auto, yes or no; got "${values.e2e}"\n`);
+  process.exit(2);
+}
+if (values.e2e === 'yes' || (values.e2e === 'auto' && haveBinaries)) {
   const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-name-pattern=fragmentation', 'test/e2e/extender.test.ts'], { encoding: 'utf8', timeout: 600_000 });
   const line = r.stdout.split('\n').find((l) => l.trim().startsWith('{"bench":"extender-fragmentation"'));
   if (line === undefined || r.status !== 0) {
@@ -59,6 +77,8 @@ if (values.e2e) {
   } else {
     process.stdout.write(`${line.trim()}\n`);
   }
+} else if (values.e2e === 'auto') {
+  out({ bench: 'extender-fragmentation', where: 'e2e', skipped: 'no control-plane binaries (npm run cluster:build)' });
 }
 
 // --- 2. latency ---------------------------------------------------------------------------------------------
@@ -248,9 +268,13 @@ async function overHttps(b: Bench, count: number, form: 'names' | 'objects'): Pr
   return summary(times, cold);
 }
 
+// The machine's load when each line was measured: other processes' CPU use shows in the tail.
+const load = (): number => Number(loadavg()[0]?.toFixed(2));
+const objectSizes = values['objects-sizes'].split(',').filter((x) => x !== '').map(Number);
 for (const n of sizes) {
-  out({ bench: 'extender-latency', mode: 'in-process', form: 'names', nodes: n, ...inProcess(benchCluster(n), samples) });
-  out({ bench: 'extender-latency', mode: 'https', form: 'names', nodes: n, ...await overHttps(benchCluster(n), samples, 'names') });
+  out({ bench: 'extender-latency', mode: 'in-process', form: 'names', nodes: n, ...inProcess(benchCluster(n), samples), load1: load() });
+  out({ bench: 'extender-latency', mode: 'https', form: 'names', nodes: n, ...await overHttps(benchCluster(n), samples, 'names'), load1: load() });
+  if (!objectSizes.includes(n)) continue;
   const objectSamples = n > 1000 ? 10 : n > 100 ? 50 : samples;
-  out({ bench: 'extender-latency', mode: 'https', form: 'objects', nodes: n, ...await overHttps(benchCluster(n), objectSamples, 'objects') });
+  out({ bench: 'extender-latency', mode: 'https', form: 'objects', nodes: n, ...await overHttps(benchCluster(n), objectSamples, 'objects'), load1: load() });
 }
