@@ -29,8 +29,8 @@ const gpu = Product.resource;
 const sleep = (ms: number): Promise<void> => new Promise((ok) => { setTimeout(ok, ms); });
 
 /** The small version of the bench's fragmentation sequence (same seed and mix), on the A100 nodes of the fixture. */
-export const smallSequence = { seed: 7, events: 24, arrivalShare: 0.5 } as const;
-export const smallPools = [{ prefix: 'pack8', count: 3, gpus: 8 }, { prefix: 'pack4', count: 2, gpus: 4 }] as const;
+const smallSequence = { seed: 7, events: 24, arrivalShare: 0.5 } as const;
+const smallPools = [{ prefix: 'pack8', count: 3, gpus: 8 }, { prefix: 'pack4', count: 2, gpus: 4 }] as const;
 
 void describe('e2e: scheduler extender with the real kube-scheduler', { timeout: 900_000 }, () => {
   let cluster: Cluster;
