@@ -2,7 +2,6 @@
 import { fileURLToPath } from 'node:url';
 import { resolve } from 'node:path';
 import type { System } from '../domain/types.js';
-import { createHighsBackend } from '../io/highs.js';
 import { loadInput } from '../io/load-input.js';
 import { prepare, solveExact, solvePrepared } from '../solver/index.js';
 import type { Plan, Prepared } from '../solver/index.js';
@@ -65,6 +64,8 @@ export async function runPlanOn(system: System, algorithm: 'greedy' | 'exact'): 
   if (impossible.length > 0) throw new InputError(impossible);
   const mode = system.options.unlimited ? 'unlimited' : 'limited';
   if (algorithm === 'exact') {
+    // HiGHS (WebAssembly) loads only for exact plans.
+    const { createHighsBackend } = await import('../io/highs.js');
     const r = solveExact(prepared, await createHighsBackend());
     return {
       plan: r.plan,

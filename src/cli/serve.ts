@@ -3,6 +3,7 @@
 import { access, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { KubeConfig } from '@kubernetes/client-node';
+import { Registry } from 'prom-client';
 import { startHttpsServer } from '../http/https-server.js';
 import { createAdmissionMetrics } from '../metrics/admission.js';
 import { loadScenarioView } from '../io/scenario-view.js';
@@ -41,6 +42,16 @@ Options:
       --mutating-config NAME   MutatingWebhookConfiguration to patch (default: inferno-webhook)
       --validating-config NAME ValidatingWebhookConfiguration to patch (default: inferno-webhook)
       --no-extender            do not serve the scheduler extender routes (default: served)
+      --no-scaler              do not run the periodic scaler (default: it runs when a cluster is used, on the
+                               replica that holds the Lease inferno-scaler in --namespace)
+      --namespace NS           inferno's own namespace: the scaler's Lease (default: $POD_NAMESPACE, else
+                               inferno-system)
+      --prometheus URL         Prometheus base URL the scaler reads vLLM metrics from; without it the scaler holds
+                               every Deployment and says so in each Optimizer's status
+      --prometheus-bearer-token-file FILE, --prometheus-ca-file FILE
+                               credentials for Prometheus
+      --lease-duration-seconds N
+                               how long a Lease holder may be silent before another replica takes over (default 15)
   -h, --help                   this help
 
 Logs are JSON lines on stderr. Exit codes: 0 stopped by a signal, 2 usage, 1 failure.
@@ -60,6 +71,12 @@ const options = {
   'validating-config': { type: 'string' },
   extender: { type: 'boolean' },
   'no-extender': { type: 'boolean' },
+  'no-scaler': { type: 'boolean' },
+  namespace: { type: 'string' },
+  prometheus: { type: 'string' },
+  'prometheus-bearer-token-file': { type: 'string' },
+  'prometheus-ca-file': { type: 'string' },
+  'lease-duration-seconds': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -83,9 +100,30 @@ export interface ServeConfig {
   readonly injectCaBundle: { readonly mutating: string; readonly validating: string } | undefined;
   /** serve POST /filter and /prioritize for kube-scheduler */
   readonly extender: boolean;
+  /** undefined: no scaler (--no-scaler, or no cluster) */
+  readonly scaler: {
+    readonly namespace: string;
+    readonly prometheus: { readonly url: string; readonly bearerTokenFile?: string; readonly caFile?: string } | undefined;
+    readonly leaseDurationMs: number;
+  } | undefined;
 }
 
-export function parseServeArgs(args: readonly string[], cwd: string): ServeConfig | 'help' {
+function scalerConfig(v: ReturnType<typeof parseCommandArgs<typeof options>>['values'], cwd: string, env: Readonly<Record<string, string | undefined>>): ServeConfig['scaler'] {
+  const url = v.prometheus;
+  if (url !== undefined && !/^https?:\/\/[^/]/.test(url)) throw new UsageError(`--prometheus must be an http(s) URL; got "${url}"`, 'serve');
+  const file = (f: string | undefined): string | undefined => (f !== undefined ? resolve(cwd, f) : undefined);
+  const token = file(v['prometheus-bearer-token-file']);
+  const ca = file(v['prometheus-ca-file']);
+  const leaseS = wholeNumber('lease-duration-seconds', v['lease-duration-seconds'], 15, 3600);
+  if (leaseS < 2) throw new UsageError('--lease-duration-seconds must be at least 2', 'serve');
+  return {
+    namespace: v.namespace ?? env['POD_NAMESPACE'] ?? 'inferno-system',
+    prometheus: url !== undefined ? { url, ...(token !== undefined ? { bearerTokenFile: token } : {}), ...(ca !== undefined ? { caFile: ca } : {}) } : undefined,
+    leaseDurationMs: leaseS * 1000,
+  };
+}
+
+export function parseServeArgs(args: readonly string[], cwd: string, env: Readonly<Record<string, string | undefined>> = {}): ServeConfig | 'help' {
   const { values: v } = parseCommandArgs('serve', args, options);
   if (v.help === true) return 'help';
   const noKube = v['no-kube'] === true || v.scenario !== undefined;
@@ -104,6 +142,7 @@ export function parseServeArgs(args: readonly string[], cwd: string): ServeConfi
       ? { mutating: v['mutating-config'] ?? 'inferno-webhook', validating: v['validating-config'] ?? 'inferno-webhook' }
       : undefined,
     extender: extenderFlag(v.extender, v['no-extender']),
+    scaler: noKube || v['no-scaler'] === true ? undefined : scalerConfig(v, cwd, env),
   };
 }
 
@@ -131,6 +170,29 @@ async function connect(path: string | undefined, log: WebhookLog): Promise<{ kc:
     log('warn', 'cluster watch failed; restarting it', { what, err: (err instanceof Error ? err.message : String(err)).slice(0, 300) });
   };
   return { kc, view: await startClusterView(kc, { onError }) };
+}
+
+/** The scaler on this replica: campaigns for the Lease, scales while it holds it; never throws. */
+async function startScaler(kc: KubeConfig, view: ClusterView, c: NonNullable<ServeConfig['scaler']>, registry: Registry, log: WebhookLog, stop: AbortSignal): Promise<void> {
+  try {
+    const [{ runScaler }, { createScalerMetrics }, { prometheusObserver, noPrometheus }] = await Promise.all([
+      import('./scaler-runtime.js'), import('../metrics/scaler.js'), import('./observer.js'),
+    ]);
+    let observe = noPrometheus;
+    if (c.prometheus !== undefined) {
+      const { createPrometheusClient } = await import('../prometheus/client.js');
+      observe = prometheusObserver(await createPrometheusClient({ url: c.prometheus.url, timeoutMs: 10_000, ...(c.prometheus.bearerTokenFile !== undefined ? { bearerTokenFile: c.prometheus.bearerTokenFile } : {}), ...(c.prometheus.caFile !== undefined ? { caFile: c.prometheus.caFile } : {}) }));
+    } else {
+      log('warn', 'no --prometheus: the scaler will hold every Deployment (MetricsAvailable=False)');
+    }
+    const leaseDurationMs = c.leaseDurationMs;
+    await runScaler({
+      kubeConfig: kc, view, namespace: c.namespace, observe, metrics: createScalerMetrics(registry), log,
+      leaseTimings: { leaseDurationMs, renewDeadlineMs: Math.round(leaseDurationMs * 2 / 3), retryPeriodMs: Math.max(200, Math.round(leaseDurationMs * 2 / 15)) },
+    }, stop);
+  } catch (e) {
+    log('error', 'the scaler stopped', { err: (e instanceof Error ? e.message : String(e)).slice(0, 300) });
+  }
 }
 
 const sleep = (ms: number, signal?: AbortSignal): Promise<void> => new Promise((ok) => {
@@ -162,7 +224,8 @@ export async function runServe(config: ServeConfig, io: Io, stop: AbortSignal, h
   const { kc, view } = cluster;
   let draining = false;
   try {
-    const metrics = createAdmissionMetrics();
+    const registry = new Registry();
+    const metrics = createAdmissionMetrics(registry);
     const routes = createAdmissionRoutes({ view });
     const ready = (): boolean => !draining && view.ready();
     const webhookApp = createWebhookApp({ routes, metrics, ready, log });
@@ -193,7 +256,13 @@ export async function runServe(config: ServeConfig, io: Io, stop: AbortSignal, h
       }
     }
 
+    const scalerStop = new AbortController();
+    const scaler = kc !== undefined && config.scaler !== undefined ? startScaler(kc, view, config.scaler, registry, log, scalerStop.signal) : Promise.resolve();
+
     if (!stop.aborted) await new Promise<void>((ok) => { stop.addEventListener('abort', () => { ok(); }, { once: true }); });
+    // The scaler stops first: its Lease is released so another replica can take over while this one drains.
+    scalerStop.abort();
+    await scaler;
     draining = true;
     log('info', 'draining', { drainMs: config.drainMs, graceMs: config.graceMs });
     await sleep(config.drainMs, hurry);
@@ -206,7 +275,7 @@ export async function runServe(config: ServeConfig, io: Io, stop: AbortSignal, h
 }
 
 export async function serveCommand(args: readonly string[], io: Io): Promise<number> {
-  const config = parseServeArgs(args, io.cwd);
+  const config = parseServeArgs(args, io.cwd, process.env);
   if (config === 'help') {
     io.stdout.write(serveHelp);
     return 0;

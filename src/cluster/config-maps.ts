@@ -3,7 +3,7 @@
 import { parseAllDocuments } from 'yaml';
 import type { z } from 'zod';
 import { ConfigRole, GpuVendors, Label } from '../domain/keys.js';
-import type { Accelerator, Capacity, OptimizerOptions, ServiceClass } from '../domain/types.js';
+import type { Accelerator, Capacity, OptimizerOptions, ScalerSettings, ServiceClass } from '../domain/types.js';
 import type { InputIssue, Where } from './issues.js';
 import { at, formatPath, fromZod } from './issues.js';
 import type { ConfigMapResource } from './resources.js';
@@ -81,8 +81,20 @@ export function classesFromConfigMap(cm: ConfigMapResource, w: Where, issues: In
 export interface ControllerSettings {
   readonly options: Partial<OptimizerOptions>;
   readonly capacity?: Capacity;
+  readonly scaler?: Partial<ScalerSettings>;
   /** the scheduler placed pods go to (the webhook sets spec.schedulerName); absent: left as it is */
   readonly schedulerName?: string;
+}
+
+function scalerOf(d: z.infer<typeof ControllerDataSchema>): Partial<ScalerSettings> {
+  return {
+    ...(d.scalerInterval !== undefined ? { intervalMs: d.scalerInterval } : {}),
+    ...(d.scaleDownStabilization !== undefined ? { stabilizationWindowMs: d.scaleDownStabilization } : {}),
+    ...(d.scalerMode !== undefined ? { mode: d.scalerMode } : {}),
+    ...(d.metricsMaxAge !== undefined ? { maxSampleAgeMs: d.metricsMaxAge } : {}),
+    ...(d.metricsWindow !== undefined ? { metricsWindowS: Math.max(1, Math.round(d.metricsWindow / 1000)) } : {}),
+    ...(d.defaultMaxReplicas !== undefined ? { defaultMaxReplicas: d.defaultMaxReplicas } : {}),
+  };
 }
 
 export function controllerFromConfigMap(cm: ConfigMapResource, w: Where, issues: InputIssue[]): ControllerSettings {
@@ -101,7 +113,13 @@ export function controllerFromConfigMap(cm: ConfigMapResource, w: Where, issues:
     ...(d.penaltyFactor !== undefined ? { penaltyFactor: d.penaltyFactor } : {}),
     ...(d.analyzer !== undefined ? { analyzer: d.analyzer } : {}),
   };
-  return { options, ...(capacity !== undefined ? { capacity } : {}), ...(d.schedulerName !== undefined ? { schedulerName: d.schedulerName } : {}) };
+  const scaler = scalerOf(d);
+  return {
+    options,
+    ...(capacity !== undefined ? { capacity } : {}),
+    ...(Object.keys(scaler).length > 0 ? { scaler } : {}),
+    ...(d.schedulerName !== undefined ? { schedulerName: d.schedulerName } : {}),
+  };
 }
 
 /** inferno's configuration: what changes rarely (on ConfigMap edits), as opposed to the GPU inventory. */

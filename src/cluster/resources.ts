@@ -112,6 +112,18 @@ export const ClassDocSchema = z.strictObject({
 const boolString = z.enum(['true', 'false']).transform((s) => s === 'true');
 
 /** The controller ConfigMap's data (all values are strings in a ConfigMap). */
+const units = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 } as const;
+/** A Go-style duration ("30s", "5m", "1.5h", "250ms") within [min, max], as milliseconds. */
+const duration = (minMs: number, maxMs: number) => z.string().transform((text, ctx) => {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(text.trim());
+  const ms = m !== null ? Number(m[1]) * units[m[2] as keyof typeof units] : Number.NaN;
+  if (!Number.isFinite(ms) || ms < minMs || ms > maxMs) {
+    ctx.addIssue({ code: 'custom', message: `expected a duration such as "30s" or "5m" from ${minMs / 1000} s to ${maxMs / 3_600_000} h; got "${text}"` });
+    return z.NEVER;
+  }
+  return Math.round(ms);
+});
+
 export const ControllerDataSchema = z.looseObject({
   mode: z.enum(['limited', 'unlimited']).optional(),
   solver: z.enum(['greedy', 'exact']).optional(),
@@ -123,6 +135,13 @@ export const ControllerDataSchema = z.looseObject({
   capacity: z.string().optional(),
   /** spec.schedulerName the webhook sets on placed pod templates, e.g. inferno-scheduler (deploy/scheduler/) */
   schedulerName: dns1123.optional(),
+  /** the periodic scaler (re-read every tick) */
+  scalerInterval: duration(1000, 3_600_000).optional(),
+  scaleDownStabilization: duration(0, 86_400_000).optional(),
+  scalerMode: z.enum(['actuate', 'recommend']).optional(),
+  metricsMaxAge: duration(1000, 86_400_000).optional(),
+  metricsWindow: duration(1000, 3_600_000).optional(),
+  defaultMaxReplicas: intish.pipe(z.number().min(1).max(1024, { error: 'at most 1024 replicas' })).optional(),
 });
 
 export const CapacityDocSchema = z.record(z.string().min(1), intish.pipe(z.number().min(0)));

@@ -21,6 +21,8 @@ export interface ClusterSnapshot {
 export interface ClusterView {
   snapshot(): ClusterSnapshot;
   optimizer(namespace: string, name: string): OptimizerResource | undefined;
+  /** every valid Optimizer, by namespace and name */
+  optimizers(): readonly OptimizerResource[];
   /** true once the caches have synced */
   ready(): boolean;
 }
@@ -44,5 +46,6 @@ export const emptySnapshot: ClusterSnapshot = snapshotOf(emptyConfig(), inventor
 /** A view over fixed objects: for `inferno validate`, tests, and serving without a cluster. */
 export function staticView(snapshot: ClusterSnapshot, optimizers: readonly OptimizerResource[] = []): ClusterView {
   const byKey = new Map(optimizers.map((o) => [`${o.metadata.namespace ?? 'default'}/${o.metadata.name}`, o]));
-  return { snapshot: () => snapshot, optimizer: (ns, name) => byKey.get(`${ns}/${name}`), ready: () => true };
+  const sorted = [...byKey.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([, o]) => o);
+  return { snapshot: () => snapshot, optimizer: (ns, name) => byKey.get(`${ns}/${name}`), optimizers: () => sorted, ready: () => true };
 }

@@ -44,3 +44,53 @@ export const Extender = {
 } as const;
 
 export const ExtenderPath = { filter: `/${Extender.filterVerb}`, prioritize: `/${Extender.prioritizeVerb}` } as const;
+
+/** The Lease the scaler's leader election holds (in inferno's own namespace), and the label it carries. */
+export const ScalerLease = {
+  name: 'inferno-scaler',
+  labels: { 'app.kubernetes.io/name': 'inferno', 'app.kubernetes.io/component': 'scaler' },
+} as const;
+
+/** Metrics the scaler emits; the first four keep upstream WVA's names and labels so HPA/KEDA recipes work unchanged. */
+export const ScalerMetric = {
+  desiredReplicas: 'inferno_desired_replicas',
+  currentReplicas: 'inferno_current_replicas',
+  desiredRatio: 'inferno_desired_ratio',
+  replicaScaling: 'inferno_replica_scaling_total',
+  predictedItl: 'inferno_predicted_itl_ms',
+  predictedTtft: 'inferno_predicted_ttft_ms',
+  cost: 'inferno_cost',
+  tickDuration: 'inferno_tick_duration_seconds',
+} as const;
+
+/** Label names of the scaler metrics (upstream's spelling). */
+export const ScalerMetricLabel = {
+  variant: 'variant_name',
+  namespace: 'namespace',
+  accelerator: 'accelerator_type',
+  direction: 'direction',
+  reason: 'reason',
+} as const;
+
+/**
+ * vLLM's Prometheus metric names (V1 engine, vllm/v1/metrics/loggers.py) and labels, as exposed (counters with
+ * `_total`); the emulator, the collector and the tests all use these. `timePerOutputToken` is deprecated in vLLM
+ * 0.11 and removed in 0.13 (same observations as `interTokenLatency`): query either, whichever exists.
+ */
+export const VllmMetric = {
+  running: 'vllm:num_requests_running',
+  waiting: 'vllm:num_requests_waiting',
+  kvCacheUsage: 'vllm:kv_cache_usage_perc',
+  requestSuccess: 'vllm:request_success_total',
+  promptTokens: 'vllm:prompt_tokens_total',
+  generationTokens: 'vllm:generation_tokens_total',
+  timeToFirstToken: 'vllm:time_to_first_token_seconds',
+  interTokenLatency: 'vllm:inter_token_latency_seconds',
+  timePerOutputToken: 'vllm:time_per_output_token_seconds',
+  e2eLatency: 'vllm:e2e_request_latency_seconds',
+  queueTime: 'vllm:request_queue_time_seconds',
+  requestPromptTokens: 'vllm:request_prompt_tokens',
+  requestGenerationTokens: 'vllm:request_generation_tokens',
+  /** labels: vLLM's own, then the target labels Kubernetes service discovery adds */
+  label: { model: 'model_name', engine: 'engine', finishedReason: 'finished_reason', namespace: 'namespace', pod: 'pod' },
+} as const;

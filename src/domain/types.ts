@@ -111,3 +111,23 @@ export interface System {
   readonly options: OptimizerOptions;
   readonly capacity: Capacity;
 }
+
+/** How the periodic scaler runs; from the controller ConfigMap, re-read every tick. */
+export interface ScalerSettings {
+  /** ms between the end of one tick and the start of the next */
+  readonly intervalMs: number;
+  /** a lower replica target must hold this long before replicas go down (also: scale to zero, GPU-type changes) */
+  readonly stabilizationWindowMs: number;
+  /** actuate: scale and re-template Deployments; recommend: only publish status and metrics (for HPA/KEDA) */
+  readonly mode: 'actuate' | 'recommend';
+  /** metrics whose newest sample is older than this are stale, ms */
+  readonly maxSampleAgeMs: number;
+  /** the PromQL rate window, s */
+  readonly metricsWindowS: number;
+  /** replicas when an Optimizer names no maxReplicas */
+  readonly defaultMaxReplicas: number;
+}
+
+export function defaultScalerSettings(over: Partial<ScalerSettings> = {}): ScalerSettings {
+  return { intervalMs: 30_000, stabilizationWindowMs: 300_000, mode: 'actuate', maxSampleAgeMs: 120_000, metricsWindowS: 60, defaultMaxReplicas: 64, ...over };
+}

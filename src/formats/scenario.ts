@@ -7,8 +7,8 @@ import { inventoryOf, nodeGpusOf } from '../cluster/inventory.js';
 import type { InputIssue, Where } from '../cluster/issues.js';
 import { InputError, at, fromZod } from '../cluster/issues.js';
 import { classOf, crossCheck, serverFromOptimizer, serverName } from '../cluster/optimizer.js';
-import type { ConfigMapResource, NodeResource, OptimizerResource } from '../cluster/resources.js';
-import { ConfigMapSchema, NodeSchema, OptimizerSchema } from '../cluster/resources.js';
+import type { ConfigMapResource, DeploymentView, NodeResource, OptimizerResource } from '../cluster/resources.js';
+import { ConfigMapSchema, DeploymentSchema, NodeSchema, OptimizerSchema } from '../cluster/resources.js';
 import { ConfigRole, Label, OptimizerApi } from '../domain/keys.js';
 import type { Server, System } from '../domain/types.js';
 import { defaultOptions } from '../domain/types.js';
@@ -48,10 +48,14 @@ export interface ScenarioObjects {
   readonly optimizers: { readonly o: OptimizerResource; readonly where: Where }[];
   readonly configMaps: { readonly cm: ConfigMapResource; readonly where: Where }[];
   readonly nodes: NodeResource[];
+  /** model-server Deployments kept beside their Optimizers (what `inferno scale --once` plans) */
+  readonly deployments: { readonly d: DeploymentView; readonly where: Where }[];
+  /** objects of other kinds (Services, …): skipped, and said so */
+  readonly skipped: { readonly kind: string; readonly where: Where }[];
 }
 
 function classify(docs: readonly Doc[], issues: InputIssue[]): ScenarioObjects {
-  const out: ScenarioObjects = { optimizers: [], configMaps: [], nodes: [] };
+  const out: ScenarioObjects = { optimizers: [], configMaps: [], nodes: [], deployments: [], skipped: [] };
   for (const { value, where } of docs) {
     const kind = value !== null && typeof value === 'object' ? (value as { kind?: unknown }).kind : undefined;
     const check = <T>(schema: z.ZodType<T>): T | undefined => {
@@ -75,9 +79,16 @@ function classify(docs: readonly Doc[], issues: InputIssue[]): ScenarioObjects {
         out.optimizers.push(...nested.optimizers);
         out.configMaps.push(...nested.configMaps);
         out.nodes.push(...nested.nodes);
+        out.deployments.push(...nested.deployments);
+        out.skipped.push(...nested.skipped);
       }
+    } else if (kind === 'Deployment') {
+      const d = check(DeploymentSchema);
+      if (d !== undefined) out.deployments.push({ d, where });
+    } else if (typeof kind === 'string' && kind !== '') {
+      out.skipped.push({ kind, where });
     } else {
-      issues.push(at(where, 'kind', `unsupported kind ${JSON.stringify(kind)}; expected Optimizer, ConfigMap or Node`));
+      issues.push(at(where, 'kind', `no kind; expected Optimizer, ConfigMap, Node or Deployment (other kinds are skipped)`));
     }
   }
   return out;

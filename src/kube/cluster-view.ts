@@ -132,6 +132,14 @@ export async function startClusterView(kc: KubeConfig, opts: ViewOptions = {}): 
       const r = OptimizerSchema.safeParse(optimizers.get(name, namespace));
       return r.success ? r.data : undefined;
     },
+    optimizers(): OptimizerResource[] {
+      return optimizers.list()
+        .flatMap((raw) => {
+          const r = OptimizerSchema.safeParse({ apiVersion: OptimizerApi.apiVersion, kind: OptimizerApi.kind, ...raw });
+          return r.success ? [r.data] : [];
+        })
+        .sort((a, b) => `${a.metadata.namespace ?? ''}/${a.metadata.name}`.localeCompare(`${b.metadata.namespace ?? ''}/${b.metadata.name}`));
+    },
     // start() resolved for every informer: the caches hold a full list.
     ready: () => !stopped,
     stop() {

@@ -34,6 +34,11 @@ export interface Placement {
   readonly replicas?: number;
   /** spec.schedulerName of the pods, e.g. inferno-scheduler (the extender's second scheduler) */
   readonly schedulerName?: string;
+  /**
+   * GPU product label keys and GPU resources of the catalog other than the chosen ones: removed, so a move from one
+   * vendor's GPUs to another's leaves no selector or request for the old product behind.
+   */
+  readonly clear?: { readonly labelKeys: readonly string[]; readonly resources: readonly string[] };
 }
 
 /** Replaces `--max-num-seqs=N` / `--max-num-seqs N` in a vLLM argument list; false when absent. */
@@ -63,10 +68,17 @@ export function applyPlacement(raw: unknown, index: number, p: Placement): void 
   const template = child(spec, 'template');
   Object.assign(child(child(template, 'metadata'), 'labels'), p.podLabels);
   const podSpec = child(template, 'spec');
+  const selector = podSpec['nodeSelector'];
+  for (const key of p.clear?.labelKeys ?? []) if (isObj(selector) && key !== p.nodeSelector?.key) Reflect.deleteProperty(selector, key);
   if (p.nodeSelector !== undefined) child(podSpec, 'nodeSelector')[p.nodeSelector.key] = p.nodeSelector.value;
   if (p.schedulerName !== undefined) podSpec['schedulerName'] = p.schedulerName;
   const container = list(podSpec, 'containers')[index];
   if (!isObj(container)) return;
+  const held = container['resources'];
+  for (const r of p.clear?.resources ?? []) {
+    if (r === p.gpu?.resource || !isObj(held)) continue;
+    for (const part of ['requests', 'limits']) if (isObj(held[part])) Reflect.deleteProperty(held[part], r);
+  }
   if (p.gpu !== undefined) {
     const resources = child(container, 'resources');
     child(resources, 'requests')[p.gpu.resource] = String(p.gpu.count);

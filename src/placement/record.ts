@@ -31,5 +31,9 @@ export function placementOf(a: Allocation, server: Server, accelerators: readonl
     podLabels: { [Label.accelerator]: a.accelerator },
     annotations: { [Annotation.decision]: decisionRecord(a, source) },
     ...(setReplicas ? { replicas: a.numReplicas } : {}),
+    clear: {
+      labelKeys: [...new Set(accelerators.flatMap((x) => (x.labelKey !== undefined ? [x.labelKey] : [])))],
+      resources: [...new Set(accelerators.flatMap((x) => (x.resource !== undefined ? [x.resource] : [])))],
+    },
   };
 }

@@ -133,6 +133,7 @@ function benchCluster(n: number): Bench {
       return cached.snap;
     },
     optimizer: () => undefined,
+    optimizers: () => [],
     ready: () => true,
   };
   return { inv, view, names, objects };

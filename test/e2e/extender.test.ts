@@ -64,7 +64,7 @@ void describe('e2e: scheduler extender with the real kube-scheduler', { timeout:
     const configs = parseAllDocuments(readFileSync(file('deploy', 'base', 'webhooks.yaml'), 'utf8')).map((d) => d.toJS() as { webhooks: { clientConfig: Record<string, unknown> }[] });
     for (const c of configs) for (const w of c.webhooks) w.clientConfig = { url: `https://127.0.0.1:${port}${(w.clientConfig['service'] as { path: string }).path}` };
     await apply({ apiVersion: 'v1', kind: 'List', items: configs });
-    serve = supervise(cluster, 'inferno-serve', [process.execPath, BIN, 'serve', '--kubeconfig', cluster.kubeconfig, '--host', '127.0.0.1', '--port', String(port), '--cert-dir', certDir, '--inject-ca-bundle', '--drain-seconds', '0']);
+    serve = supervise(cluster, 'inferno-serve', [process.execPath, BIN, 'serve', '--kubeconfig', cluster.kubeconfig, '--host', '127.0.0.1', '--port', String(port), '--cert-dir', certDir, '--inject-ca-bundle', '--no-scaler', '--drain-seconds', '0']);
     const ca = readFileSync(path.join(certDir, 'ca.crt'));
     await waitFor('inferno serve to be ready', async () => (await httpGet(`https://127.0.0.1:${port}/readyz`, { ca })).status === 200, { timeoutMs: 60_000, intervalMs: 300 });
 

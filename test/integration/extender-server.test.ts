@@ -35,7 +35,7 @@ for (const raw of (objectsFilter['Nodes'] as { items: Json[] }).items) inv.upser
 const config = { accelerators: catalog, classes: classIndex(premium), controller: { options: {} } };
 let ready = true;
 let clock = 1_000_000;
-const view: ClusterView = { snapshot: () => snapshotOf(config, inv), optimizer: () => undefined, ready: () => ready };
+const view: ClusterView = { snapshot: () => snapshotOf(config, inv), optimizer: () => undefined, optimizers: () => [], ready: () => ready };
 const assumed = new AssumedPods();
 
 let server: RunningHttpsServer;

@@ -68,7 +68,7 @@ describe('AdmissionReview round trips', () => {
   test('allow echoes the uid and the warnings; the handler sees the request fields and the raw object', async () => {
     const object = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'granite', creationTimestamp: null, labels: { a: 'b' } }, spec: { x: [1, { y: null }] }, status: {} };
     const oldObject = { kind: 'Deployment', metadata: { name: 'granite' } };
-    const r = reviewOf(await post('/allow', { ...review(deploymentRequest('uid-allow', { object, oldObject, operation: 'UPDATE', dryRun: true })), unexpected: { field: 1 } }));
+    const r = reviewOf(await post('/allow', { ...review(deploymentRequest('uid-allow', { name: 'granite', object, oldObject, operation: 'UPDATE', dryRun: true })), unexpected: { field: 1 } }));
     assert.deepEqual(r.response, { uid: 'uid-allow', allowed: true, warnings: ['looked at it'] });
     const got = seen.at(-1);
     assert.ok(got !== undefined);

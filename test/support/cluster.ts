@@ -1,10 +1,8 @@
 // A hand-built cluster view for admission tests: catalog, classes and Optimizers as a platform team would apply.
-import { readFileSync } from 'node:fs';
 import type { OptimizerResource } from '../../src/cluster/resources.js';
 import { OptimizerSchema } from '../../src/cluster/resources.js';
 import type { ClassIndex } from '../../src/cluster/config-maps.js';
 import type { Accelerator, Capacity, ServiceClass } from '../../src/domain/types.js';
-import type { AdmissionRequest } from '../../src/webhook/types.js';
 import type { ClusterSnapshot, ClusterView } from '../../src/cluster/snapshot.js';
 import { snapshotOf, staticView } from '../../src/cluster/snapshot.js';
 import { inventoryOf } from '../../src/cluster/inventory.js';
@@ -69,20 +67,4 @@ export function snapshot(over: SnapshotParts = {}): ClusterSnapshot {
 
 export const view = (snap: ClusterSnapshot = snapshot(), optimizers: OptimizerResource[] = [graniteOptimizer()]): ClusterView => staticView(snap, optimizers);
 
-/** A sample AdmissionReview's request as the transport hands it over, deep-copied per call. */
-export function sampleRequest(file: string, edit: (object: Record<string, unknown>, req: Record<string, unknown>) => void = () => undefined): AdmissionRequest {
-  const review = JSON.parse(readFileSync(new URL(`../../samples/admission/${file}`, import.meta.url), 'utf8')) as { request: Record<string, unknown> };
-  const r = review.request;
-  const object = r['object'] as Record<string, unknown>;
-  edit(object, r);
-  return {
-    uid: String(r['uid']),
-    kind: r['kind'] as AdmissionRequest['kind'],
-    operation: r['operation'] as AdmissionRequest['operation'],
-    namespace: r['namespace'] as string | undefined,
-    name: r['name'] as string | undefined,
-    dryRun: r['dryRun'] === true,
-    object,
-    oldObject: r['oldObject'] ?? undefined,
-  };
-}
+export { sampleRequest } from './admission.js';

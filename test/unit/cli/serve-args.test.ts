@@ -4,15 +4,29 @@ import { test } from 'node:test';
 import { parseServeArgs } from '../../../src/cli/serve.js';
 import { UsageError } from '../../../src/cli/usage.js';
 
-test('defaults: 0.0.0.0:8443, certs/ under the working directory, a cluster, 3 s drain, 10 s grace', () => {
+test('defaults: 0.0.0.0:8443, certs/ under the working directory, a cluster, 3 s drain, 10 s grace, the scaler on', () => {
   assert.deepEqual(parseServeArgs([], '/work'), {
     port: 8443, host: '0.0.0.0', certDir: '/work/certs', kube: { kubeconfig: undefined }, scenario: undefined, drainMs: 3000, graceMs: 10_000, injectCaBundle: undefined, extender: true,
+    scaler: { namespace: 'inferno-system', prometheus: undefined, leaseDurationMs: 15_000 },
   });
+});
+
+test('scaler flags: Prometheus and its credentials, the namespace from the flag or the pod, --no-scaler', () => {
+  const c = parseServeArgs(['--prometheus', 'http://127.0.0.1:9090', '--prometheus-bearer-token-file', 't', '--lease-duration-seconds', '3'], '/w', { POD_NAMESPACE: 'ops' });
+  assert.ok(c !== 'help');
+  assert.deepEqual(c.scaler, { namespace: 'ops', prometheus: { url: 'http://127.0.0.1:9090', bearerTokenFile: '/w/t' }, leaseDurationMs: 3000 });
+  const off = parseServeArgs(['--no-scaler', '--namespace', 'x'], '/w');
+  assert.ok(off !== 'help');
+  assert.equal(off.scaler, undefined);
+  for (const args of [['--prometheus', 'localhost:9090'], ['--lease-duration-seconds', '1']]) {
+    assert.throws(() => parseServeArgs(args, '/w'), UsageError, args.join(' '));
+  }
 });
 
 test('flags are converted and resolved against the working directory', () => {
   assert.deepEqual(parseServeArgs(['--port', '0', '--host', '127.0.0.1', '--cert-dir', 'x', '--kubeconfig', 'kc', '--drain-seconds', '0', '--grace-seconds', '2', '--inject-ca-bundle', '--mutating-config', 'm'], '/w'), {
     port: 0, host: '127.0.0.1', certDir: '/w/x', kube: { kubeconfig: '/w/kc' }, scenario: undefined, drainMs: 0, graceMs: 2000, injectCaBundle: { mutating: 'm', validating: 'inferno-webhook' }, extender: true,
+    scaler: { namespace: 'inferno-system', prometheus: undefined, leaseDurationMs: 15_000 },
   });
   const noKube = parseServeArgs(['--no-kube'], '/w');
   assert.ok(noKube !== 'help');

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,6 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import { InputError } from '../../../src/cluster/issues.js';
 import { loadInput } from '../../../src/io/load-input.js';
 import { solve } from '../../../src/solver/index.js';
+import { sharedSample } from '../../support/shared-data.js';
 
 let dir = '';
 before(async () => {
@@ -86,8 +86,8 @@ describe('upstream data loader', () => {
     assert.match((await expectIssues(p))[0] ?? '', /broken\.json.*invalid JSON/);
   });
 
-  const shared = new URL('../../../../shared/upstream-sample-data/v2/small', import.meta.url).pathname;
-  test('upstream v2 small loads to the same plan as our transcription', { skip: !existsSync(shared) && 'shared/ sample data not present' }, async () => {
+  const { path: shared, skip } = sharedSample('v2/small');
+  test('upstream v2 small loads to the same plan as our transcription', { skip }, async () => {
     const fromUpstream = solve(await loadInput(shared));
     const fromScenario = solve(await loadInput(new URL('../../fixtures/upstream/v2-small.yaml', import.meta.url).pathname));
     const k8s = (s: string): string => s.toLowerCase().replace(/_/g, '-');
