@@ -58,6 +58,14 @@ function replaceFlag(argv: unknown[], value: string): boolean {
   return false;
 }
 
+/** The pod spec's part of a placement: the GPU product selector (the old products' removed) and the scheduler. */
+function placePodSpec(podSpec: Obj, p: Placement): void {
+  const selector = podSpec['nodeSelector'];
+  for (const key of p.clear?.labelKeys ?? []) if (isObj(selector) && key !== p.nodeSelector?.key) Reflect.deleteProperty(selector, key);
+  if (p.nodeSelector !== undefined) child(podSpec, 'nodeSelector')[p.nodeSelector.key] = p.nodeSelector.value;
+  if (p.schedulerName !== undefined) podSpec['schedulerName'] = p.schedulerName;
+}
+
 /** Applies a placement to `raw` (a structuredClone the caller owns), container `index`. */
 export function applyPlacement(raw: unknown, index: number, p: Placement): void {
   if (!isObj(raw)) return;
@@ -68,10 +76,7 @@ export function applyPlacement(raw: unknown, index: number, p: Placement): void 
   const template = child(spec, 'template');
   Object.assign(child(child(template, 'metadata'), 'labels'), p.podLabels);
   const podSpec = child(template, 'spec');
-  const selector = podSpec['nodeSelector'];
-  for (const key of p.clear?.labelKeys ?? []) if (isObj(selector) && key !== p.nodeSelector?.key) Reflect.deleteProperty(selector, key);
-  if (p.nodeSelector !== undefined) child(podSpec, 'nodeSelector')[p.nodeSelector.key] = p.nodeSelector.value;
-  if (p.schedulerName !== undefined) podSpec['schedulerName'] = p.schedulerName;
+  placePodSpec(podSpec, p);
   const container = list(podSpec, 'containers')[index];
   if (!isObj(container)) return;
   const held = container['resources'];
