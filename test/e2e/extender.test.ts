@@ -273,32 +273,48 @@ void describe('e2e: scheduler extender with the real kube-scheduler', { timeout:
     await deletePods('app in (burst, filler, too-big)');
   });
 
-  void it('fragmentation: the small sequence leaves more whole 8-GPU nodes with the extender than with the default scheduler', async () => {
+  void it('fragmentation: the small sequence through the real scheduler places exactly as simulated, never worse than the default scheduler', async () => {
     const events = packingSequence(smallSequence);
     const sim = simulate(smallPools, events);
-    const run = async (inferno: boolean): Promise<{ placements: (string | undefined)[]; fits: number }> => {
+    const run = async (inferno: boolean): Promise<{ placements: (string | undefined)[]; fits: number; mean: number }> => {
       const app = inferno ? 'seq-inferno' : 'seq-default';
       const placements: (string | undefined)[] = [];
-      const live = new Set<number>();
+      const live = new Map<number, { node: string; gpus: number }>();
+      // Free GPUs as the bindings observed so far leave them, for the figure after every event (as simulated).
+      const tracked: FreeMap = new Map(cluster.nodes.filter((n) => n.labels[Product.labelKey] === Product.device).map((n) => [n.name, { free: n.devices, all: n.devices }]));
+      let sum = 0;
       for (const e of events) {
         const name = `${app}-${e.id}`;
         if (e.type === 'arrive') {
           await createPod(name, podLabels(app, inferno), template(e.gpus, inferno));
           const node = await outcome(name);
           placements.push(node);
-          if (node === undefined) await core.deleteNamespacedPod({ name, namespace: NS, gracePeriodSeconds: 0 });
-          else live.add(e.id);
-        } else if (live.delete(e.id)) {
-          await core.deleteNamespacedPod({ name, namespace: NS, gracePeriodSeconds: 0 });
-          await waitFor(`${name} gone`, async () => !(await podsOf(`app=${app}`)).some((p) => p.metadata?.name === name), { timeoutMs: 30_000, intervalMs: 50 });
-          await sleep(300);
+          const slot = node !== undefined ? tracked.get(node) : undefined;
+          if (node === undefined || slot === undefined) {
+            await core.deleteNamespacedPod({ name, namespace: NS, gracePeriodSeconds: 0 });
+          } else {
+            live.set(e.id, { node, gpus: e.gpus });
+            slot.free -= e.gpus;
+          }
+        } else {
+          const held = live.get(e.id);
+          if (held !== undefined) {
+            live.delete(e.id);
+            await core.deleteNamespacedPod({ name, namespace: NS, gracePeriodSeconds: 0 });
+            await waitFor(`${name} gone`, async () => !(await podsOf(`app=${app}`)).some((p) => p.metadata?.name === name), { timeoutMs: 30_000, intervalMs: 50 });
+            await sleep(300);
+            const slot = tracked.get(held.node);
+            if (slot !== undefined) slot.free += held.gpus;
+          }
         }
+        sum += eightGpuFits(tracked);
       }
       const used = await usage();
-      const free: FreeMap = new Map(cluster.nodes.filter((n) => n.labels[Product.labelKey] === Product.device).map((n) => [n.name, { free: n.devices - (used.get(n.name) ?? 0), all: n.devices }]));
+      const free: FreeMap = new Map([...tracked].map(([n, t]) => [n, { free: t.all - (used.get(n) ?? 0), all: t.all }]));
+      assert.deepEqual(free, tracked, 'what the API server shows is what the bindings left');
       await assertNoOvercommit();
       await deletePods(`app=${app}`);
-      return { placements, fits: eightGpuFits(free) };
+      return { placements, fits: eightGpuFits(free), mean: Number((sum / events.length).toFixed(2)) };
     };
     const withDefault = await run(false);
     const withInferno = await run(true);
@@ -306,11 +322,19 @@ void describe('e2e: scheduler extender with the real kube-scheduler', { timeout:
       bench: 'extender-fragmentation', where: 'e2e: real kube-scheduler v1.36, kwok nodes 3 × 8 + 2 × 4 GPUs', ...smallSequence,
       arrivals: events.filter((e: PackingEvent) => e.type === 'arrive').length,
       eightGpuPodsThatFit: { extender: withInferno.fits, defaultScheduler: withDefault.fits },
-      simulated: { extender: sim.extender.eightGpuPodsThatFit, leastAllocated: sim.leastAllocated.eightGpuPodsThatFit },
+      eightGpuPodsThatFitMean: { extender: withInferno.mean, defaultScheduler: withDefault.mean },
+      placements: { extender: withInferno.placements.map((n) => n ?? '-'), defaultScheduler: withDefault.placements.map((n) => n ?? '-') },
+      simulated: {
+        eightGpuPodsThatFit: { extender: sim.extender.eightGpuPodsThatFit, leastAllocated: sim.leastAllocated.eightGpuPodsThatFit },
+        eightGpuPodsThatFitMean: { extender: sim.extender.eightGpuPodsThatFitMean, leastAllocated: sim.leastAllocated.eightGpuPodsThatFitMean },
+      },
     };
     process.stdout.write(`${JSON.stringify(line)}\n`);
     assert.deepEqual(withInferno.placements, sim.extender.placements, 'the real scheduler with inferno places exactly as the simulation');
-    // The default scheduler breaks ties at random, so its figure varies from run to run; inferno's does not.
+    assert.equal(withInferno.mean, sim.extender.eightGpuPodsThatFitMean);
+    // The default scheduler's choices vary from run to run (random ties among equal scores; kwok's fake nodes give
+    // its plugins little to tell them apart), so its figures are printed, not pinned; inferno's are never worse.
     assert.ok(withInferno.fits >= withDefault.fits, JSON.stringify(line));
+    assert.ok(withInferno.mean >= withDefault.mean, JSON.stringify(line));
   });
 });
