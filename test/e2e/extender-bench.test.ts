@@ -15,9 +15,11 @@ void it('npm run bench:extender prints the fragmentation figures and p50/p99 at 
   assert.ok(sim !== undefined, stdout);
   assert.ok(sim.extender.eightGpuPodsThatFit > sim.leastAllocated.eightGpuPodsThatFit, JSON.stringify(sim));
   assert.ok(sim.extender.eightGpuPodsThatFitMean > sim.leastAllocated.eightGpuPodsThatFitMean, JSON.stringify(sim));
-  const real = lines.find((l) => l['bench'] === 'extender-fragmentation' && String(l['where']).startsWith('e2e')) as { eightGpuPodsThatFit: { extender: number; defaultScheduler: number }; simulated: { extender: number } } | undefined;
+  type Pair = { extender: number; defaultScheduler: number };
+  const real = lines.find((l) => l['bench'] === 'extender-fragmentation' && String(l['where']).startsWith('e2e')) as { eightGpuPodsThatFit: Pair; eightGpuPodsThatFitMean: Pair; simulated: { eightGpuPodsThatFit: { extender: number } } } | undefined;
   assert.ok(real !== undefined, stdout);
-  assert.equal(real.eightGpuPodsThatFit.extender, real.simulated.extender);
+  assert.equal(real.eightGpuPodsThatFit.extender, real.simulated.eightGpuPodsThatFit.extender);
+  assert.ok(Number.isFinite(real.eightGpuPodsThatFitMean.defaultScheduler), JSON.stringify(real));
   const latency = lines.filter((l) => l['bench'] === 'extender-latency') as { mode: string; form: string; nodes: number; samples: number; p50Ms: number; p99Ms: number; maxMs: number }[];
   const want = [100, 1000, 5000].flatMap((n) => [`in-process names ${n}`, `https names ${n}`, ...(n <= 1000 ? [`https objects ${n}`] : [])]);
   assert.deepEqual(latency.map((l) => `${l.mode} ${l.form} ${l.nodes}`), want);
