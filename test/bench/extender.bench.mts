@@ -69,7 +69,9 @@ if (!['auto', 'yes', 'no'].includes(values.e2e)) {
   process.exit(2);
 }
 if (values.e2e === 'yes' || (values.e2e === 'auto' && haveBinaries)) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-name-pattern=fragmentation', 'test/e2e/extender.test.ts'], { encoding: 'utf8', timeout: 600_000 });
+  // Without NODE_TEST_CONTEXT: when this bench itself runs under node:test, the child would otherwise skip its files.
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'NODE_TEST_CONTEXT'));
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-name-pattern=fragmentation', 'test/e2e/extender.test.ts'], { encoding: 'utf8', timeout: 600_000, env });
   const line = r.stdout.split('\n').find((l) => l.trim().startsWith('{"bench":"extender-fragmentation"'));
   if (line === undefined || r.status !== 0) {
     process.stderr.write(`the e2e fragmentation run failed (exit ${String(r.status)}):\n${r.stdout.slice(-3000)}\n${r.stderr.slice(-2000)}\n`);
