@@ -38,12 +38,12 @@ export function requirementOf(pod: ExtenderPod, accelerators: readonly Accelerat
   return { kind: 'accelerator', accelerator: name, device: acc.device, labelKey: acc.labelKey, resource: acc.resource, units: pod.gpus.requests[acc.resource] ?? 0 };
 }
 
-/** A candidate node as the decision sees it: labels and allocatable GPUs, what bound pods use, what is reserved. */
-export interface NodeState {
+type Units = Readonly<Record<string, number>>;
+
+/** A candidate node's GPU product labels and allocatable units (from the request's Node object or the cache). */
+export interface NodeLabelsAndGpus {
   readonly labels: Readonly<Record<string, string>>;
-  readonly allocatable: Readonly<Record<string, number>>;
-  readonly used: Readonly<Record<string, number>>;
-  readonly assumed: Readonly<Record<string, number>>;
+  readonly allocatable: Units;
 }
 
 export type Fit =
@@ -53,8 +53,11 @@ export type Fit =
 export const NotCachedReason = "inferno: node not in inferno's cache yet";
 const notCached: Fit = { fits: false, unresolvable: false, reason: NotCachedReason };
 
-/** Whether one node can host a pod with this requirement (undefined: a node inferno's cache does not hold). */
-export type Fitter = (n: NodeState | undefined) => Fit;
+/**
+ * Whether one node can host a pod with this requirement, given what bound pods use on it and what is held there for
+ * pods being bound (`n` undefined: a node inferno's cache does not hold).
+ */
+export type Fitter = (n: NodeLabelsAndGpus | undefined, used: Units, held: Units) => Fit;
 
 /**
  * The requirement's fit test. Rejections repeat across thousands of nodes with a handful of distinct counts, so each
@@ -70,11 +73,11 @@ export function fitter(req: Requirement): Fitter {
     }
     return v;
   };
-  const room = (n: NodeState, resource: string, units: number): Fit => {
+  const room = (n: NodeLabelsAndGpus, usedOn: Units, heldOn: Units, resource: string, units: number): Fit => {
     const all = n.allocatable[resource] ?? 0;
     if (all < units) return once(`s${all}/${resource}/${units}`, () => ({ fits: false, unresolvable: true, reason: `inferno: node has ${all} ${resource} in all, pod needs ${units}` }));
-    const held = n.assumed[resource] ?? 0;
-    const free = Math.max(0, all - (n.used[resource] ?? 0) - held);
+    const held = heldOn[resource] ?? 0;
+    const free = Math.max(0, all - (usedOn[resource] ?? 0) - held);
     if (free < units) {
       return once(`f${free}/${all}/${held}/${resource}/${units}`, () => ({
         fits: false, unresolvable: false, reason: `inferno: ${free} of ${all} ${resource} free${held > 0 ? ` (${held} held for pods being bound)` : ''}, pod needs ${units}`,
@@ -84,14 +87,14 @@ export function fitter(req: Requirement): Fitter {
   };
   if (req.kind === 'accelerator') {
     const wrongProduct: Fit = { fits: false, unresolvable: true, reason: `inferno: not a ${req.device} node (pod runs on ${req.accelerator})` };
-    return (n) => (n === undefined ? notCached : n.labels[req.labelKey] !== req.device ? wrongProduct : room(n, req.resource, req.units));
+    return (n, used, held) => (n === undefined ? notCached : n.labels[req.labelKey] !== req.device ? wrongProduct : room(n, used, held, req.resource, req.units));
   }
   const requests = Object.entries(req.requests);
-  return (n) => {
+  return (n, used, held) => {
     if (n === undefined) return notCached;
     let fit: Fit = { fits: true, freeAfter: 0, allocatable: 0 };
     for (const [resource, units] of requests) {
-      fit = room(n, resource, units);
+      fit = room(n, used, held, resource, units);
       if (!fit.fits) return fit;
     }
     return fit;
@@ -103,11 +106,11 @@ export function fitter(req: Requirement): Fitter {
  * them (the scheduler's view); usage always comes from inferno's cache, so a node the cache lacks is unknown.
  */
 export function candidateFits(candidates: Candidates, snap: ClusterSnapshot, assumed: AssumedPods, pod: ExtenderPod, fit: Fitter): { name: string; fit: Fit }[] {
+  const none: Units = {};
   const one = (name: string, fromRequest: NodeGpus | undefined): { name: string; fit: Fit } => {
     const cached = snap.node(name);
-    if (cached === undefined) return { name, fit: fit(undefined) };
-    const gpus = fromRequest ?? cached;
-    return { name, fit: fit({ labels: gpus.labels, allocatable: gpus.allocatable, used: cached.used, assumed: assumed.on(name, pod.uid, pod.gpus.key) }) };
+    if (cached === undefined) return { name, fit: fit(undefined, none, none) };
+    return { name, fit: fit(fromRequest ?? cached, cached.used, assumed.on(name, pod.uid, pod.gpus.key)) };
   };
   return candidates.form === 'names'
     ? candidates.names.map((name) => one(name, undefined))
