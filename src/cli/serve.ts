@@ -3,7 +3,7 @@
 import { access, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { KubeConfig } from '@kubernetes/client-node';
-import { Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
 import { DefaultNamespace, NamespaceEnv } from '../domain/keys.js';
 import type { ConnectionLimits } from '../http/https-server.js';
 import { defaultConnectionLimits, startHttpsServer } from '../http/https-server.js';
@@ -14,6 +14,10 @@ import { loadScenarioView } from '../io/scenario-view.js';
 import { createWebhookApp } from '../http/webhook-app.js';
 import type { WebhookLog } from '../http/webhook-app.js';
 import { WebhookPath, createAdmissionRoutes } from '../http/admission-routes.js';
+import { ExtenderPath } from '../domain/keys.js';
+import { AssumedPods } from '../extender/assumed.js';
+import { createExtenderRouter, withExtender } from '../http/extender-app.js';
+import { createExtenderMetrics } from '../metrics/extender.js';
 import type { ClusterView } from '../cluster/snapshot.js';
 import { emptySnapshot, staticView } from '../cluster/snapshot.js';
 import { CertFile } from './certs.js';
@@ -23,7 +27,8 @@ import { UsageError, parseCommandArgs } from './usage.js';
 export const serveHelp = `Usage: inferno serve [--port N] [--host H] [--cert-dir DIR] [--no-kube | --kubeconfig PATH] [options]
 
 Runs the admission webhook server over HTTPS: POST ${Object.values(WebhookPath).join(', ')}
-(AdmissionReview v1), GET /healthz, /readyz and /metrics (Prometheus). The certificate (DIR/tls.crt, DIR/tls.key,
+(AdmissionReview v1), the scheduler extender's POST ${Object.values(ExtenderPath).join(', ')} (ExtenderArgs; see
+deploy/scheduler/), GET /healthz, /readyz and /metrics (Prometheus). The certificate (DIR/tls.crt, DIR/tls.key,
 see 'inferno certs') is reloaded when the files change. inferno's ConfigMaps are read from one namespace only
 (--namespace); a labelled ConfigMap elsewhere is ignored and denied. Heavy solves and ConfigMap parsing run in a
 worker thread, so health checks and other requests never wait for them. SIGTERM or SIGINT: /readyz turns 503,
@@ -49,6 +54,7 @@ Options:
                                and whenever the certificate files change
       --mutating-config NAME   MutatingWebhookConfiguration to patch (default: inferno-webhook)
       --validating-config NAME ValidatingWebhookConfiguration to patch (default: inferno-webhook)
+      --no-extender            do not serve the scheduler extender routes (default: served)
       --no-scaler              do not run the periodic scaler (default: it runs when a cluster is used, on the
                                replica that holds the Lease inferno-scaler in --namespace)
       --prometheus URL         Prometheus base URL the scaler reads vLLM metrics from; without it the scaler holds
@@ -79,6 +85,8 @@ const options = {
   'inject-ca-bundle': { type: 'boolean' },
   'mutating-config': { type: 'string' },
   'validating-config': { type: 'string' },
+  extender: { type: 'boolean' },
+  'no-extender': { type: 'boolean' },
   'no-scaler': { type: 'boolean' },
   prometheus: { type: 'string' },
   'prometheus-bearer-token-file': { type: 'string' },
@@ -117,6 +125,8 @@ export interface ServeConfig {
   readonly namespace: string;
   readonly limits: ConnectionLimits;
   readonly injectCaBundle: { readonly mutating: string; readonly validating: string } | undefined;
+  /** serve POST /filter and /prioritize for kube-scheduler */
+  readonly extender: boolean;
   /** undefined: no scaler (--no-scaler, or no cluster) */
   readonly scaler: {
     readonly namespace: string;
@@ -166,8 +176,14 @@ export function parseServeArgs(args: readonly string[], cwd: string, env: Readon
     injectCaBundle: v['inject-ca-bundle'] === true
       ? { mutating: v['mutating-config'] ?? 'inferno-webhook', validating: v['validating-config'] ?? 'inferno-webhook' }
       : undefined,
+    extender: extenderFlag(v.extender, v['no-extender']),
     scaler: noKube || v['no-scaler'] === true ? undefined : scalerConfig(v, cwd, env),
   };
+}
+
+function extenderFlag(on: boolean | undefined, off: boolean | undefined): boolean {
+  if (on === true && off === true) throw new UsageError('--extender and --no-extender contradict each other', 'serve');
+  return off !== true;
 }
 
 export function jsonLog(out: Io['stderr']): WebhookLog {
@@ -249,7 +265,13 @@ export async function runServe(config: ServeConfig, io: Io, stop: AbortSignal, h
     collectProcessMetrics(registry);
     collectOffloadMetrics(registry, () => offload.stats());
     const routes = createAdmissionRoutes({ view, namespace: config.namespace, offload });
-    const app = createWebhookApp({ routes, metrics, ready: () => !draining && view.ready(), log });
+    const ready = (): boolean => !draining && view.ready();
+    const webhookApp = createWebhookApp({ routes, metrics, ready, log });
+    // One AssumedPods per process: the scheduler must call one inferno for filter and prioritize (a sidecar on
+    // loopback, see deploy/scheduler/), or the reservations it records would be split across replicas.
+    const app = config.extender
+      ? withExtender(webhookApp, createExtenderRouter({ view, assumed: new AssumedPods(), metrics: createExtenderMetrics(registry), log }))
+      : webhookApp;
     const injectCa = caInjector(kc, config, log);
     const server = await startHttpsServer(app, {
       certFile, keyFile, port: config.port, host: config.host, limits: config.limits, alsoWatch: [CertFile.caCert],
@@ -265,7 +287,7 @@ export async function runServe(config: ServeConfig, io: Io, stop: AbortSignal, h
       },
     });
     const host = config.host.includes(':') ? `[${config.host}]` : config.host;
-    log('info', 'listening', { url: `https://${host}:${server.port}`, port: server.port, routes: routes.map((r) => r.path), cluster: kc !== undefined, namespace: config.namespace });
+    log('info', 'listening', { url: `https://${host}:${server.port}`, port: server.port, routes: [...routes.map((r) => r.path), ...(config.extender ? Object.values(ExtenderPath) : [])], cluster: kc !== undefined, namespace: config.namespace });
     await injectCa('start-up');
 
     const scalerStop = new AbortController();

@@ -114,6 +114,8 @@ export interface ControllerSettings {
   readonly options: Partial<OptimizerOptions>;
   readonly capacity?: Capacity;
   readonly scaler?: Partial<ScalerSettings>;
+  /** the scheduler placed pods go to (the webhook sets spec.schedulerName); absent: left as it is */
+  readonly schedulerName?: string;
 }
 
 function scalerOf(d: z.infer<typeof ControllerDataSchema>): Partial<ScalerSettings> {
@@ -144,7 +146,12 @@ export function controllerFromConfigMap(cm: ConfigMapResource, w: Where, issues:
     ...(d.analyzer !== undefined ? { analyzer: d.analyzer } : {}),
   };
   const scaler = scalerOf(d);
-  return { options, ...(capacity !== undefined ? { capacity } : {}), ...(Object.keys(scaler).length > 0 ? { scaler } : {}) };
+  return {
+    options,
+    ...(capacity !== undefined ? { capacity } : {}),
+    ...(Object.keys(scaler).length > 0 ? { scaler } : {}),
+    ...(d.schedulerName !== undefined ? { schedulerName: d.schedulerName } : {}),
+  };
 }
 
 /** inferno's configuration: what changes rarely (on ConfigMap edits), as opposed to the GPU inventory. */

@@ -23,6 +23,8 @@ export interface NodeGpus {
 export interface PodGpus {
   /** namespace/name */
   readonly key: string;
+  /** metadata.uid: tells a pod from a later one of the same name */
+  readonly uid?: string;
   readonly nodeName: string | undefined;
   readonly nodeSelector: Readonly<Record<string, string>>;
   /** whole units per resource, summed over containers (limits where requests are absent, as Kubernetes defaults them) */
@@ -60,7 +62,7 @@ function requestsOf(containers: readonly { resources?: { requests?: Quantities; 
 
 /** A pod's GPU-relevant facts from its raw metadata, spec and status. */
 export function podGpusOf(p: {
-  metadata?: { name?: string; namespace?: string; labels?: Readonly<Record<string, string>> };
+  metadata?: { name?: string; namespace?: string; uid?: string; labels?: Readonly<Record<string, string>> };
   spec?: { nodeName?: string; nodeSelector?: Readonly<Record<string, string>>; containers?: readonly { resources?: { requests?: Quantities; limits?: Quantities } }[] };
   status?: { phase?: string };
 }): PodGpus {
@@ -68,6 +70,7 @@ export function podGpusOf(p: {
   const nodeName = p.spec?.nodeName;
   return {
     key: `${p.metadata?.namespace ?? ''}/${p.metadata?.name ?? ''}`,
+    ...(p.metadata?.uid !== undefined ? { uid: p.metadata.uid } : {}),
     nodeName: nodeName !== undefined && nodeName !== '' ? nodeName : undefined,
     nodeSelector: p.spec?.nodeSelector ?? {},
     requests: requestsOf(p.spec?.containers ?? []),
@@ -111,6 +114,8 @@ export class GpuInventory {
   readonly #pods = new Map<string, PodGpus>();
   /** requests of bound pods per node, kept even for nodes the inventory has not seen yet */
   readonly #used = new Map<string, Map<string, number>>();
+  /** node(name) answers, kept until that node or its pods change (the extender asks for thousands per request) */
+  readonly #views = new Map<string, NodeInventory>();
   #version = 0;
   #cache: { version: number; accelerators: readonly Accelerator[]; budget: Capacity | undefined; value: TypeCapacity } | undefined;
 
@@ -121,10 +126,12 @@ export class GpuInventory {
 
   upsertNode(n: NodeGpus): void {
     this.#nodes.set(n.name, n);
+    this.#views.delete(n.name);
     this.#version++;
   }
 
   removeNode(name: string): void {
+    this.#views.delete(name);
     if (this.#nodes.delete(name)) this.#version++;
   }
 
@@ -134,7 +141,10 @@ export class GpuInventory {
     this.#drop(before);
     if (holds(p)) {
       this.#pods.set(p.key, p);
-      if (p.nodeName !== undefined) add(this.#used, p.nodeName, p.requests, 1);
+      if (p.nodeName !== undefined) {
+        add(this.#used, p.nodeName, p.requests, 1);
+        this.#views.delete(p.nodeName);
+      }
     }
     this.#version++;
   }
@@ -149,16 +159,29 @@ export class GpuInventory {
   #drop(p: PodGpus | undefined): void {
     if (p === undefined) return;
     this.#pods.delete(p.key);
-    if (p.nodeName !== undefined) add(this.#used, p.nodeName, p.requests, -1);
+    if (p.nodeName !== undefined) {
+      add(this.#used, p.nodeName, p.requests, -1);
+      this.#views.delete(p.nodeName);
+    }
   }
 
   node(name: string): NodeInventory | undefined {
+    const cached = this.#views.get(name);
+    if (cached !== undefined) return cached;
     const n = this.#nodes.get(name);
-    return n === undefined ? undefined : { ...n, used: Object.fromEntries(this.#used.get(name) ?? []) };
+    if (n === undefined) return undefined;
+    const view: NodeInventory = { ...n, used: Object.fromEntries(this.#used.get(name) ?? []) };
+    this.#views.set(name, view);
+    return view;
   }
 
   nodeNames(): string[] {
     return [...this.#nodes.keys()].sort();
+  }
+
+  /** a GPU-holding pod by namespace/name */
+  pod(key: string): PodGpus | undefined {
+    return this.#pods.get(key);
   }
 
   /** keys of the GPU-holding pods */

@@ -145,6 +145,8 @@ export const ControllerDataSchema = z.looseObject({
   analyzer: z.enum(['v1', 'v2']).optional(),
   /** YAML map: accelerator type → units; a budget that overrides node inventory */
   capacity: z.string().optional(),
+  /** spec.schedulerName the webhook sets on placed pod templates, e.g. inferno-scheduler (deploy/scheduler/) */
+  schedulerName: dns1123.optional(),
   /** the periodic scaler (re-read every tick) */
   scalerInterval: duration(1000, 3_600_000).optional(),
   scaleDownStabilization: duration(0, 86_400_000).optional(),

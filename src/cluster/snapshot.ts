@@ -3,7 +3,7 @@
 // informers; files and tests build them by hand. Reads are synchronous: admission never waits on the API server.
 import type { InfernoConfig } from './config-maps.js';
 import { emptyConfig } from './config-maps.js';
-import type { GpuInventory, NodeInventory, TypeCapacity } from './inventory.js';
+import type { GpuInventory, NodeInventory, PodGpus, TypeCapacity } from './inventory.js';
 import { inventoryOf } from './inventory.js';
 import type { OptimizerResource } from './resources.js';
 
@@ -14,6 +14,8 @@ export interface ClusterSnapshot {
   /** per-node GPUs (the extender's view) */
   node(name: string): NodeInventory | undefined;
   nodeNames(): readonly string[];
+  /** a GPU-holding pod by namespace/name (the extender's check that a pod it saw scheduled is now bound) */
+  pod(key: string): PodGpus | undefined;
 }
 
 export interface ClusterView {
@@ -28,9 +30,14 @@ export interface ClusterView {
 export function snapshotOf(config: InfernoConfig, inventory: GpuInventory): ClusterSnapshot {
   return {
     config,
-    capacity: inventory.byType(config.accelerators, config.controller.capacity),
+    // On first use (byType caches per inventory version): the extender reads nodes, not totals, and must not pay
+    // for a pass over every node and pod on each pod event during a burst of bindings.
+    get capacity() {
+      return inventory.byType(config.accelerators, config.controller.capacity);
+    },
     node: (name) => inventory.node(name),
     nodeNames: () => inventory.nodeNames(),
+    pod: (key) => inventory.pod(key),
   };
 }
 

@@ -42,6 +42,16 @@ export const GpuVendors = [
   { prefix: 'Intel-Gaudi', labelKey: 'habana.ai/gaudi.product', resource: 'habana.ai/gaudi' },
 ] as const;
 
+/** The scheduler extender: the second scheduler's name and the verbs (paths) inferno serves. */
+export const Extender = {
+  /** spec.schedulerName of the second scheduler whose KubeSchedulerConfiguration calls inferno (deploy/scheduler/) */
+  schedulerName: 'inferno-scheduler',
+  filterVerb: 'filter',
+  prioritizeVerb: 'prioritize',
+} as const;
+
+export const ExtenderPath = { filter: `/${Extender.filterVerb}`, prioritize: `/${Extender.prioritizeVerb}` } as const;
+
 /** The Lease the scaler's leader election holds (in inferno's own namespace), and the label it carries. */
 export const ScalerLease = {
   name: 'inferno-scaler',

@@ -35,6 +35,8 @@ export interface Placement {
   readonly annotations: Readonly<Record<string, string>>;
   /** set on CREATE only: the scaler owns replicas afterwards */
   readonly replicas?: number;
+  /** spec.schedulerName of the pods, e.g. inferno-scheduler (the extender's second scheduler) */
+  readonly schedulerName?: string;
   /**
    * GPU product label keys and GPU resources of the catalog other than the chosen ones: removed, so a move from one
    * vendor's GPUs to another's leaves no selector or request for the old product behind.
@@ -115,6 +117,7 @@ export function applyPlacement(raw: unknown, index: number, p: Placement): Batch
   const podSpec = own(template, 'spec');
   clearOthers(podSpec, 'nodeSelector', p.clear?.labelKeys ?? [], p.nodeSelector?.key);
   if (p.nodeSelector !== undefined) own(podSpec, 'nodeSelector')[p.nodeSelector.key] = p.nodeSelector.value;
+  if (p.schedulerName !== undefined) podSpec['schedulerName'] = p.schedulerName;
   const containers = ownList(podSpec, 'containers');
   const c = containers[index];
   if (!isObj(c)) return undefined;

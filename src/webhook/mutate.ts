@@ -99,6 +99,8 @@ export interface PreparedMutation {
   readonly index: number;
   readonly source: LoadSource;
   readonly pinned: boolean;
+  /** spec.schedulerName for the pods (the controller ConfigMap's schedulerName), if configured */
+  readonly schedulerName: string | undefined;
   readonly warnings: string[];
 }
 
@@ -122,7 +124,7 @@ export function prepareMutation(req: AdmissionRequest, view: ClusterView): Prepa
   // counted again. A CREATE is planned against free capacity even on reinvocation, so both passes agree.
   const capacity = kept && req.operation === 'UPDATE' ? 'unlimited' : 'free';
   const system = systemFor([server], [t.cls], snap, { capacity, options: { algorithm: 'greedy' } });
-  return { system, target: t, server, index, source, pinned: pin !== undefined, warnings };
+  return { system, target: t, server, index, source, pinned: pin !== undefined, schedulerName: snap.config.controller.schedulerName, warnings };
 }
 
 export function finishMutation(req: AdmissionRequest, p: PreparedMutation, plan: Plan): Verdict {
@@ -136,7 +138,8 @@ export function finishMutation(req: AdmissionRequest, p: PreparedMutation, plan:
   // Copy-on-write below the root: `raw` stays as received and shares every untouched subtree with `mutated`.
   const raw = req.object as Record<string, unknown>;
   const mutated: Record<string, unknown> = { ...raw };
-  const placement = { ...placementOf(a, p.server, p.system.accelerators, p.source, req.operation === 'CREATE', warnings), setBatch: !p.pinned };
+  const schedulerName = p.schedulerName;
+  const placement = { ...placementOf(a, p.server, p.system.accelerators, p.source, req.operation === 'CREATE', warnings), setBatch: !p.pinned, ...(schedulerName !== undefined ? { schedulerName } : {}) };
   const batch = applyPlacement(mutated, p.index, placement);
   if (batch?.problem !== undefined) warnings.push(`inferno: batch size ${batch.maxNumSeqs} may not apply: ${batch.problem}`);
   annotate(mutated, { [Annotation.decision]: decisionRecord(a, p.source, batch) });

@@ -9,7 +9,7 @@ import { defaultConnectionLimits } from '../../../src/http/https-server.js';
 test('defaults: 0.0.0.0:8443, certs/ under the working directory, a cluster, 3 s drain, 10 s grace, inferno-system, the scaler on', () => {
   assert.deepEqual(parseServeArgs([], '/work'), {
     port: 8443, host: '0.0.0.0', certDir: '/work/certs', kube: { kubeconfig: undefined }, scenario: undefined, drainMs: 3000, graceMs: 10_000,
-    namespace: DefaultNamespace, limits: defaultConnectionLimits, injectCaBundle: undefined,
+    namespace: DefaultNamespace, limits: defaultConnectionLimits, injectCaBundle: undefined, extender: true,
     scaler: { namespace: 'inferno-system', prometheus: undefined, leaseDurationMs: 15_000 },
   });
   assert.deepEqual(defaultConnectionLimits, { headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, keepAliveTimeoutMs: 120_000, handshakeTimeoutMs: 10_000, maxConnections: 1000 });
@@ -52,7 +52,7 @@ test('scaler flags: Prometheus and its credentials, the namespace from the flag 
 test('flags are converted and resolved against the working directory', () => {
   assert.deepEqual(parseServeArgs(['--port', '0', '--host', '127.0.0.1', '--cert-dir', 'x', '--kubeconfig', 'kc', '--drain-seconds', '0', '--grace-seconds', '2', '--inject-ca-bundle', '--mutating-config', 'm'], '/w'), {
     port: 0, host: '127.0.0.1', certDir: '/w/x', kube: { kubeconfig: '/w/kc' }, scenario: undefined, drainMs: 0, graceMs: 2000,
-    namespace: DefaultNamespace, limits: defaultConnectionLimits, injectCaBundle: { mutating: 'm', validating: 'inferno-webhook' },
+    namespace: DefaultNamespace, limits: defaultConnectionLimits, injectCaBundle: { mutating: 'm', validating: 'inferno-webhook' }, extender: true,
     scaler: { namespace: 'inferno-system', prometheus: undefined, leaseDurationMs: 15_000 },
   });
   const noKube = parseServeArgs(['--no-kube'], '/w');
@@ -62,10 +62,13 @@ test('flags are converted and resolved against the working directory', () => {
   assert.ok(scenario !== 'help');
   assert.deepEqual([scenario.kube, scenario.scenario], [undefined, '/w/s.yaml'], '--scenario serves without a cluster');
   assert.equal(parseServeArgs(['-h'], '/w'), 'help');
+  const off = parseServeArgs(['--no-extender'], '/w');
+  assert.ok(off !== 'help');
+  assert.equal(off.extender, false, '--no-extender switches the extender routes off');
 });
 
 test('bad values and contradictions are usage errors', () => {
-  for (const args of [['--port', '65536'], ['--port', '-1'], ['--port', '80.5'], ['--drain-seconds', 'soon'], ['--no-kube', '--inject-ca-bundle'], ['--no-kube', '--kubeconfig', 'k'], ['--scenario', 's', '--kubeconfig', 'k'], ['--what']]) {
+  for (const args of [['--port', '65536'], ['--port', '-1'], ['--port', '80.5'], ['--drain-seconds', 'soon'], ['--no-kube', '--inject-ca-bundle'], ['--no-kube', '--kubeconfig', 'k'], ['--scenario', 's', '--kubeconfig', 'k'], ['--extender', '--no-extender'], ['--what']]) {
     assert.throws(() => parseServeArgs(args, '/w'), UsageError, args.join(' '));
   }
 });
