@@ -6,7 +6,7 @@ import { collect } from '../collector/collect.js';
 import type { Observation, Reading } from '../collector/interpret.js';
 import { isKnown, keyOf } from '../collector/interpret.js';
 import { QueryLimits } from '../collector/promql.js';
-import type { OptimizerResource } from '../config/resources.js';
+import type { OptimizerResource } from '../cluster/resources.js';
 import { PrometheusConfigError, PrometheusLimits, createPrometheusClient } from '../prometheus/client.js';
 import { secondsFlag } from './flags.js';
 import { readOptimizers } from './optimizer-files.js';

@@ -1,23 +1,21 @@
-// The `inferno` command: dispatch, and the one place where errors become exit codes and messages.
-import { InputError, issueLocation } from '../config/errors.js';
-import { certsCommand, certsHelp } from './certs.js';
-import { collectCommand, collectHelp } from './collect.js';
-import { emulateCommand, emulateHelp } from './emulate.js';
-import { loadCommand, loadHelp } from './load.js';
-import { planCommand, planHelp } from './plan.js';
-import { serveCommand, serveHelp } from './serve.js';
-import { validateCommand, validateHelp } from './validate.js';
+// The `inferno` command: dispatch, and the one place where errors become exit codes and messages. Each command's
+// module is loaded only when it runs, so `inferno --help` and `inferno plan` never load what `serve` needs.
+import { readFileSync } from 'node:fs';
+import { InputError, issueLocation } from '../cluster/issues.js';
 import type { Io } from './usage.js';
 import { UsageError } from './usage.js';
 
-const commands: Record<string, { summary: string; help: string; run: (args: readonly string[], io: Io) => Promise<number> }> = {
-  plan: { summary: 'choose GPU type, replicas and batch size for every model server', help: planHelp, run: planCommand },
-  validate: { summary: 'check Optimizer resources and inferno ConfigMaps as the webhook does', help: validateHelp, run: validateCommand },
-  serve: { summary: 'run the admission webhook server (HTTPS)', help: serveHelp, run: serveCommand },
-  certs: { summary: 'create a CA and the webhook serving certificate', help: certsHelp, run: certsCommand },
-  emulate: { summary: 'run an emulated vLLM replica (HTTP, vLLM metrics) timed by a performance profile', help: emulateHelp, run: emulateCommand },
-  load: { summary: 'send open-loop load to vLLM servers and measure rate, TTFT and ITL', help: loadHelp, run: loadCommand },
-  collect: { summary: 'print the load each Optimizer\'s model server shows in Prometheus', help: collectHelp, run: collectCommand },
+type Run = (args: readonly string[], io: Io) => Promise<number>;
+
+const commands: Record<string, { readonly summary: string; readonly load: () => Promise<Run> }> = {
+  plan: { summary: 'choose GPU type, replicas and batch size for every model server', load: async () => (await import('./plan.js')).planCommand },
+  validate: { summary: 'check Optimizer resources and inferno ConfigMaps as the webhook does', load: async () => (await import('./validate.js')).validateCommand },
+  serve: { summary: 'run the admission webhook server (HTTPS)', load: async () => (await import('./serve.js')).serveCommand },
+  scale: { summary: 'run one scaler tick offline on a scenario and print what it would do', load: async () => (await import('./scale.js')).scaleCommand },
+  certs: { summary: 'create a CA and the webhook serving certificate', load: async () => (await import('./certs.js')).certsCommand },
+  emulate: { summary: 'run an emulated vLLM replica (HTTP, vLLM metrics) timed by a performance profile', load: async () => (await import('./emulate.js')).emulateCommand },
+  load: { summary: 'send open-loop load to vLLM servers and measure rate, TTFT and ITL', load: async () => (await import('./load.js')).loadCommand },
+  collect: { summary: "print the load each Optimizer's model server shows in Prometheus", load: async () => (await import('./collect.js')).collectCommand },
 };
 
 export const mainHelp = `Usage: inferno <command> [options]
@@ -27,11 +25,42 @@ inferno runs vLLM inference servers on Kubernetes at the lowest GPU cost that st
 Commands:
 ${Object.entries(commands).map(([name, c]) => `  ${name.padEnd(10)}${c.summary}`).join('\n')}
 
-Run 'inferno <command> --help' for a command's options.
+Run 'inferno <command> --help' (or 'inferno help <command>') for a command's options; 'inferno --version' for the version.
 `;
 
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: unknown };
+  return typeof pkg.version === 'string' ? pkg.version : 'unknown';
+}
+
+function report(name: string, e: unknown, io: Io, env: Readonly<Record<string, string | undefined>>): number {
+  if (e instanceof UsageError) {
+    io.stderr.write(`inferno ${e.command}: ${e.message}\nRun 'inferno ${e.command} --help' for usage.\n`);
+    return 2;
+  }
+  if (e instanceof InputError) {
+    const n = e.issues.length;
+    io.stderr.write(`inferno ${name}: ${n} problem${n === 1 ? '' : 's'} in the input:\n`);
+    for (const i of e.issues) {
+      const loc = issueLocation(i);
+      io.stderr.write(`  - ${loc === '' ? '' : `${loc}: `}${i.message}\n`);
+    }
+    return 2;
+  }
+  const err = e instanceof Error ? e : new Error(String(e));
+  io.stderr.write(`inferno ${name}: internal error: ${err.message}\n`);
+  if (env['INFERNO_DEBUG'] === '1' && err.stack !== undefined) io.stderr.write(`${err.stack}\n`);
+  return 1;
+}
+
 export async function main(argv: readonly string[], io: Io, env: Readonly<Record<string, string | undefined>> = {}): Promise<number> {
-  const [name, ...rest] = argv;
+  const [first, ...rest] = argv;
+  if (first === '--version' || first === '-V' || first === 'version') {
+    io.stdout.write(`inferno ${version()}\n`);
+    return 0;
+  }
+  // `inferno help plan` is `inferno plan --help`.
+  const [name, args] = first === 'help' && rest[0] !== undefined ? [rest[0], ['--help']] : [first, rest];
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     io.stdout.write(mainHelp);
     return name === undefined ? 2 : 0;
@@ -42,24 +71,8 @@ export async function main(argv: readonly string[], io: Io, env: Readonly<Record
     return 2;
   }
   try {
-    return await command.run(rest, io);
+    return await (await command.load())(args, io);
   } catch (e) {
-    if (e instanceof UsageError) {
-      io.stderr.write(`inferno ${e.command}: ${e.message}\nRun 'inferno ${e.command} --help' for usage.\n`);
-      return 2;
-    }
-    if (e instanceof InputError) {
-      const n = e.issues.length;
-      io.stderr.write(`inferno ${name}: ${n} problem${n === 1 ? '' : 's'} in the input:\n`);
-      for (const i of e.issues) {
-        const loc = issueLocation(i);
-        io.stderr.write(`  - ${loc === '' ? '' : `${loc}: `}${i.message}\n`);
-      }
-      return 2;
-    }
-    const err = e instanceof Error ? e : new Error(String(e));
-    io.stderr.write(`inferno ${name}: internal error: ${err.message}\n`);
-    if (env['INFERNO_DEBUG'] === '1' && err.stack !== undefined) io.stderr.write(`${err.stack}\n`);
-    return 1;
+    return report(name, e, io, env);
   }
 }

@@ -1,11 +1,11 @@
 // Optimizer resources from YAML files (a scenario, a model's manifests, a List): other kinds are skipped, invalid
 // Optimizers are input errors with their file, document and field path.
 import { readFile } from 'node:fs/promises';
-import { InputError, fromZod } from '../config/errors.js';
-import type { InputIssue } from '../config/errors.js';
-import type { OptimizerResource } from '../config/resources.js';
-import { OptimizerSchema } from '../config/resources.js';
-import { parseYamlDocuments } from '../config/scenario.js';
+import { InputError, fromZod } from '../cluster/issues.js';
+import type { InputIssue } from '../cluster/issues.js';
+import type { OptimizerResource } from '../cluster/resources.js';
+import { OptimizerSchema } from '../cluster/resources.js';
+import { parseYamlDocuments } from '../formats/scenario.js';
 import { OptimizerApi } from '../domain/keys.js';
 
 export interface FoundOptimizer {

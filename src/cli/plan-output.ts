@@ -3,6 +3,18 @@ import { stringify } from 'yaml';
 import type { Plan } from '../solver/index.js';
 import { renderTable } from './table.js';
 
+/** Where the time went: the queueing analysis of every candidate, then the allocation itself. */
+export interface PlanStats {
+  /** (server, accelerator) candidates analysed */
+  readonly candidates: number;
+  /** birth–death chain solutions behind them */
+  readonly chainEvals: number;
+  readonly analysisMs: number;
+  readonly optimisationMs: number;
+  /** exact only */
+  readonly milpSolves?: number;
+}
+
 export interface SolverInfo {
   readonly mode: 'unlimited' | 'limited';
   readonly algorithm: 'greedy' | 'exact';
@@ -12,6 +24,10 @@ export interface SolverInfo {
   readonly gap?: number;
   readonly optimal?: boolean;
   readonly usedGreedy?: boolean;
+  /** the time limit cut a MILP short: the plan is the best found, not proven optimal */
+  readonly timedOut?: boolean;
+  readonly timeLimitSec?: number;
+  readonly stats?: PlanStats;
 }
 
 const r6 = (v: number): number => Number(v.toPrecision(8));
@@ -37,11 +53,14 @@ export function planDocument(plan: Plan, solver: SolverInfo): Record<string, unk
       notes[a.server] = { bestEffort: a.bestEffort, neededReplicas: a.neededReplicas, unservedRPM: r6(a.unservedRPM) };
     }
   }
+  const { stats, ...info } = solver;
+  const msOf = (v: number): number => Math.round(v * 1000) / 1000;
   return {
     allocations,
     unallocated: plan.unallocated.map((u) => u.server),
     totalCost: r6(plan.totalCost),
-    solver: { ...solver, durationMs: Math.round(solver.durationMs * 1000) / 1000 },
+    solver: { ...info, durationMs: msOf(solver.durationMs) },
+    ...(stats !== undefined ? { stats: { ...stats, analysisMs: msOf(stats.analysisMs), optimisationMs: msOf(stats.optimisationMs) } } : {}),
     reasons: Object.fromEntries(plan.unallocated.map((u) => [u.server, u.reasons])),
     partial: notes,
     usage: plan.usage.map((u) => ({ type: u.type, used: u.used, capacity: u.capacity, cost: r6(u.cost) })),
@@ -66,10 +85,15 @@ export function planTable(plan: Plan, solver: SolverInfo): string {
   const out: string[] = [];
   out.push(renderTable(['SERVER', 'CLASS', 'MODEL', 'ACCELERATOR', 'REPLICAS', 'BATCH', 'COST ¢/h', 'ITL ms/SLO', 'TTFT ms/SLO', 'UTIL'], rows));
   out.push('');
+  const unproven = solver.timedOut === true ? `, not proven optimal: time limit ${solver.timeLimitSec ?? 0} s reached` : ', not proven optimal';
   const algo = solver.algorithm === 'exact'
-    ? `exact (greedy ${money(solver.greedyCost ?? 0)} ¢/h, saves ${money(solver.gap ?? 0)} ¢/h${solver.optimal === false ? ', not proven optimal' : ''}${solver.usedGreedy === true ? ', greedy kept' : ''})`
+    ? `exact (greedy ${money(solver.greedyCost ?? 0)} ¢/h, ${(solver.gap ?? 0) >= 0 ? `saves ${money(solver.gap ?? 0)}` : `costs ${money(-(solver.gap ?? 0))} more`} ¢/h${solver.optimal === false ? unproven : ''}${solver.usedGreedy === true ? ', greedy kept' : ''})`
     : 'greedy';
-  out.push(`Total: ${money(plan.totalCost)} ¢/hour for ${plan.allocations.length} of ${plan.allocations.length + plan.unallocated.length} servers · ${solver.mode} capacity · ${algo} · ${ms(solver.durationMs)} ms`);
+  const s = solver.stats;
+  const time = s !== undefined
+    ? `${ms(solver.durationMs)} ms (${s.candidates} candidates analysed in ${ms(s.analysisMs)} ms, optimisation ${ms(s.optimisationMs)} ms)`
+    : `${ms(solver.durationMs)} ms`;
+  out.push(`Total: ${money(plan.totalCost)} ¢/hour for ${plan.allocations.length} of ${plan.allocations.length + plan.unallocated.length} servers · ${solver.mode} capacity · ${algo} · ${time}`);
   const partial = plan.allocations.filter((a) => !a.sloMet);
   for (const a of partial) {
     out.push(`  ${a.server}: ${a.numReplicas} of ${a.neededReplicas} replicas needed${a.bestEffort ? ' (best effort)' : ' (maxReplicas)'}; SLO not met${a.unservedRPM > 0 ? `, ${a.unservedRPM.toFixed(1)} req/min cannot be served` : ''}`);

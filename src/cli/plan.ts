@@ -1,21 +1,25 @@
 // `inferno plan`: solve a scenario and print the allocation.
 import { fileURLToPath } from 'node:url';
 import { resolve } from 'node:path';
-import type { System } from '../config/schema.js';
-import { createHighsBackend } from '../io/highs.js';
+import type { System } from '../domain/types.js';
 import { loadInput } from '../io/load-input.js';
-import { prepare, solveExact, solvePrepared } from '../solver/index.js';
+import { DefaultExactTimeLimitSec, createAnalyzerCache, prepare, solveExact, solvePrepared } from '../solver/index.js';
 import type { Plan, Prepared } from '../solver/index.js';
-import type { InputIssue } from '../config/errors.js';
-import { InputError } from '../config/errors.js';
-import type { SolverInfo } from './plan-output.js';
+import { sloReachability } from '../solver/reachability.js';
+import type { InputIssue } from '../cluster/issues.js';
+import { InputError } from '../cluster/issues.js';
+import type { PlanStats, SolverInfo } from './plan-output.js';
 import { planJson, planTable, planYaml } from './plan-output.js';
 import type { Io } from './usage.js';
-import { oneOf, parseCommandArgs } from './usage.js';
+import { UsageError, oneOf, parseCommandArgs } from './usage.js';
+
+/** bounds --time-limit: a plan never blocks for more than an hour */
+const MaxTimeLimitSec = 3600;
 
 export const defaultScenario = fileURLToPath(new URL('../../samples/scenario.yaml', import.meta.url));
 
 export const planHelp = `Usage: inferno plan [--file PATH] [--output table|json|yaml] [--mode unlimited|limited] [--solver greedy|exact]
+                   [--time-limit SECONDS]
 
 Chooses the GPU type, replica count and batch size of every model server so that each service class meets its
 latency SLOs at the lowest cost, within the GPUs the cluster has.
@@ -29,6 +33,8 @@ Options:
   -o, --output FMT    table (default), json or yaml
       --mode MODE     unlimited: ignore capacity; limited: fit within capacity (default: the file's setting)
       --solver ALGO   greedy (default) or exact (a MILP, reports its saving over greedy)
+      --time-limit S  exact: wall-clock budget of the MILP solves, seconds (default ${DefaultExactTimeLimitSec}, at most
+                      ${MaxTimeLimitSec}); when it runs out the best plan found is printed, marked not proven optimal
   -h, --help          this help
 
 Exit codes: 0 planned (servers that cannot be placed for lack of capacity are listed with reasons), 2 bad input
@@ -40,8 +46,18 @@ const options = {
   output: { type: 'string', short: 'o' },
   mode: { type: 'string' },
   solver: { type: 'string' },
+  'time-limit': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
+
+function timeLimitOf(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const v = Number(value);
+  if (value.trim() === '' || !Number.isFinite(v) || v <= 0 || v > MaxTimeLimitSec) {
+    throw new UsageError(`--time-limit must be a number of seconds in (0, ${MaxTimeLimitSec}]; got "${value}"`, 'plan');
+  }
+  return v;
+}
 
 export interface PlanResult {
   readonly plan: Plan;
@@ -50,29 +66,47 @@ export interface PlanResult {
 
 /** Servers whose SLO no listed accelerator can meet at any load: bad input, not a capacity problem. */
 export function impossibleSlos(p: Prepared): InputIssue[] {
-  return p.servers
-    .filter((sc) => sc.candidates.length === 0 && sc.rejections.length > 0 && sc.rejections.every((r) => r.unreachable === true))
-    .map((sc) => ({
-      path: `server ${sc.server.name}`,
-      message: `no accelerator can meet the ${sc.server.class} SLO for ${sc.server.model}: ${sc.rejections.slice(0, 3).map((r) => `${r.accelerator}: ${r.reason}`).join('; ')}${sc.rejections.length > 3 ? `; and ${sc.rejections.length - 3} more accelerators` : ''}`,
-    }));
+  const known = new Set(p.system.accelerators.map((a) => a.name));
+  return p.servers.flatMap((sc) => {
+    const { server, target } = sc;
+    if (sc.candidates.length > 0 || target === undefined) return [];
+    // The accelerators the solver considered (keepAccelerator pins the current one).
+    const keep = server.keepAccelerator ? server.current?.accelerator : undefined;
+    const profiles = server.profiles.filter((pr) => keep === undefined || pr.accelerator === keep);
+    if (profiles.length === 0 || !profiles.every((pr) => known.has(pr.accelerator))) return [];
+    const reach = profiles.map((pr) => ({ accelerator: pr.accelerator, r: sloReachability(p.system.options.analyzer, server, pr, target, p.ctx.cache) }));
+    const reasons = reach.flatMap(({ accelerator, r }) => (r.reachable === false ? [`${accelerator}: ${r.reason}`] : []));
+    if (reasons.length < reach.length) return [];
+    return [{
+      path: `server ${server.name}`,
+      message: `no accelerator can meet the ${server.class} SLO for ${server.model}: ${reasons.slice(0, 3).join('; ')}${reasons.length > 3 ? `; and ${reasons.length - 3} more accelerators` : ''}`,
+    }];
+  });
 }
 
-export async function runPlanOn(system: System, algorithm: 'greedy' | 'exact'): Promise<PlanResult> {
+export async function runPlanOn(system: System, algorithm: 'greedy' | 'exact', opts: { readonly timeLimitSec?: number } = {}): Promise<PlanResult> {
+  // Loading the MILP solver (HiGHS, WebAssembly: only for exact plans) is not part of the plan's time.
+  const backend = algorithm === 'exact' ? await (await import('../io/highs.js')).createHighsBackend() : undefined;
   const start = performance.now();
-  const prepared = prepare(system);
+  const cache = createAnalyzerCache();
+  const prepared = prepare(system, cache);
+  const analysisMs = performance.now() - start;
   const impossible = impossibleSlos(prepared);
   if (impossible.length > 0) throw new InputError(impossible);
   const mode = system.options.unlimited ? 'unlimited' : 'limited';
-  if (algorithm === 'exact') {
-    const r = solveExact(prepared, await createHighsBackend());
+  const statsNow = (): PlanStats => ({ ...cache.stats, analysisMs, optimisationMs: performance.now() - start - analysisMs });
+  if (backend !== undefined) {
+    const r = solveExact(prepared, backend, opts);
     return {
       plan: r.plan,
-      solver: { mode, algorithm, durationMs: performance.now() - start, greedyCost: r.greedy.totalCost, gap: r.gap, optimal: r.optimal, usedGreedy: r.usedGreedy },
+      solver: {
+        mode, algorithm, durationMs: performance.now() - start, greedyCost: r.greedy.totalCost, gap: r.gap, optimal: r.optimal, usedGreedy: r.usedGreedy,
+        timedOut: r.timedOut, timeLimitSec: r.timeLimitSec, stats: { ...statsNow(), milpSolves: r.milpSolves },
+      },
     };
   }
   const plan = solvePrepared(prepared);
-  return { plan, solver: { mode, algorithm, durationMs: performance.now() - start } };
+  return { plan, solver: { mode, algorithm, durationMs: performance.now() - start, stats: statsNow() } };
 }
 
 export async function planCommand(args: readonly string[], io: Io): Promise<number> {
@@ -84,13 +118,14 @@ export async function planCommand(args: readonly string[], io: Io): Promise<numb
   const output = oneOf('plan', 'output', values.output, ['table', 'json', 'yaml'] as const) ?? 'table';
   const mode = oneOf('plan', 'mode', values.mode, ['unlimited', 'limited'] as const);
   const solverFlag = oneOf('plan', 'solver', values.solver, ['greedy', 'exact'] as const);
+  const timeLimitSec = timeLimitOf(values['time-limit']);
   const file = values.file !== undefined ? resolve(io.cwd, values.file) : defaultScenario;
   const loaded = await loadInput(file);
   const system: System = {
     ...loaded,
     options: { ...loaded.options, ...(mode !== undefined ? { unlimited: mode === 'unlimited' } : {}) },
   };
-  const { plan, solver } = await runPlanOn(system, solverFlag ?? system.options.algorithm);
+  const { plan, solver } = await runPlanOn(system, solverFlag ?? system.options.algorithm, timeLimitSec !== undefined ? { timeLimitSec } : {});
   const render = output === 'json' ? planJson : output === 'yaml' ? planYaml : planTable;
   io.stdout.write(render(plan, solver));
   return 0;

@@ -2,12 +2,13 @@
 import { fileURLToPath } from 'node:url';
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import type { InputIssue } from '../config/errors.js';
-import { InputError, issueLocation } from '../config/errors.js';
-import { ConfigMapSchema } from '../config/resources.js';
-import type { ClassIndex } from '../config/scenario.js';
-import { configFromMaps, parseYamlDocuments } from '../config/scenario.js';
-import type { Accelerator } from '../config/schema.js';
+import type { InputIssue } from '../cluster/issues.js';
+import { InputError, issueLocation } from '../cluster/issues.js';
+import { ConfigMapSchema } from '../cluster/resources.js';
+import type { ClassIndex } from '../cluster/config-maps.js';
+import { configFromMaps } from '../cluster/config-maps.js';
+import { parseYamlDocuments } from '../formats/scenario.js';
+import type { Accelerator, AnalyzerKind } from '../domain/types.js';
 import { OptimizerApi } from '../domain/keys.js';
 import { checkConfigMap, checkOptimizer } from '../webhook/validate.js';
 import type { Io } from './usage.js';
@@ -48,18 +49,19 @@ async function readDocs(path: string): Promise<Doc[]> {
 
 const kindOf = (v: unknown): unknown => (v !== null && typeof v === 'object' ? (v as { kind?: unknown }).kind : undefined);
 
-function configFrom(docs: readonly Doc[]): { accelerators: Accelerator[]; classes: ClassIndex } {
+function configFrom(docs: readonly Doc[]): { accelerators: readonly Accelerator[]; classes: ClassIndex; analyzer?: AnalyzerKind } {
   const maps = docs.flatMap((d) => {
     const r = ConfigMapSchema.safeParse(d.value);
     return r.success ? [{ cm: r.data, where: {} }] : [];
   });
   // Problems in these maps are reported by the per-document check below, not twice.
-  return configFromMaps(maps, []);
+  const { accelerators, classes, controller } = configFromMaps(maps, []);
+  return { accelerators, classes, ...(controller.options.analyzer !== undefined ? { analyzer: controller.options.analyzer } : {}) };
 }
 
 /** The webhook's checks for one document, or undefined for kinds that are not inferno's. */
-function checkDocument(value: unknown, accelerators: readonly Accelerator[], classes: ClassIndex): { errors: InputIssue[]; warnings: string[] } | undefined {
-  if (kindOf(value) === OptimizerApi.kind) return checkOptimizer(value, accelerators, classes);
+function checkDocument(value: unknown, accelerators: readonly Accelerator[], classes: ClassIndex, analyzer: AnalyzerKind): { errors: InputIssue[]; warnings: string[] } | undefined {
+  if (kindOf(value) === OptimizerApi.kind) return checkOptimizer(value, accelerators, classes, analyzer);
   if (kindOf(value) !== 'ConfigMap') return undefined;
   const c = checkConfigMap(value);
   return c.ours ? { errors: c.errors, warnings: [] } : undefined;
@@ -88,7 +90,7 @@ export async function validateCommand(args: readonly string[], io: Io): Promise<
   let checked = 0;
   for (const d of docs) {
     const at = { file: d.file, ...(d.document !== undefined ? { document: d.document } : {}) };
-    const found = checkDocument(d.value, accelerators, classes);
+    const found = checkDocument(d.value, accelerators, classes, local.analyzer ?? config.analyzer ?? 'v2');
     if (found === undefined) continue;
     const { errors, warnings } = found;
     checked += 1;

@@ -2,7 +2,7 @@
 // interpretation. The Prometheus side is a port (anything with `query`), so the tick is the same over the real
 // client and in tests.
 import { VllmMetric } from '../domain/keys.js';
-import type { QueryResult } from '../prometheus/response.js';
+import type { QueryResult } from './query-result.js';
 import type { InterpretOptions, Observation, ServerKey } from './interpret.js';
 import { interpret, keyOf } from './interpret.js';
 import type { QueryName } from './promql.js';

@@ -3,7 +3,7 @@
 // failed query and data older than the staleness bound are unknown — never 0, because a scaler that reads 0
 // scales down exactly when it cannot see (KEDA #3065). Pure.
 import { VllmMetric } from '../domain/keys.js';
-import type { QueryResult, Sample } from '../prometheus/response.js';
+import type { QueryResult, Sample } from './query-result.js';
 import type { QueryName } from './promql.js';
 import { SourceLabel } from './promql.js';
 

@@ -26,7 +26,14 @@ export const Annotation = {
   avgOutputTokens: `${prefix}/avg-output-tokens`,
   container: `${prefix}/container`,
   decision: `${prefix}/decision`,
+  /** set by the user: the Deployment keeps its own --max-num-seqs (this value); inferno sizes replicas for it */
+  maxBatchSize: `${prefix}/max-batch-size`,
 } as const;
+
+/** Where inferno runs and reads its ConfigMaps from when not told otherwise (--namespace, $POD_NAMESPACE). */
+export const DefaultNamespace = 'inferno-system';
+/** Set from the downward API (metadata.namespace) in deploy/base/deployment.yaml. */
+export const NamespaceEnv = 'POD_NAMESPACE';
 
 /** Node labels and extended resources of the GPU device plugins / feature discovery, by product-name prefix. */
 export const GpuVendors = [
@@ -34,6 +41,43 @@ export const GpuVendors = [
   { prefix: 'AMD-', labelKey: 'amd.com/gpu.product-name', resource: 'amd.com/gpu' },
   { prefix: 'Intel-Gaudi', labelKey: 'habana.ai/gaudi.product', resource: 'habana.ai/gaudi' },
 ] as const;
+
+/** The scheduler extender: the second scheduler's name and the verbs (paths) inferno serves. */
+export const Extender = {
+  /** spec.schedulerName of the second scheduler whose KubeSchedulerConfiguration calls inferno (deploy/scheduler/) */
+  schedulerName: 'inferno-scheduler',
+  filterVerb: 'filter',
+  prioritizeVerb: 'prioritize',
+} as const;
+
+export const ExtenderPath = { filter: `/${Extender.filterVerb}`, prioritize: `/${Extender.prioritizeVerb}` } as const;
+
+/** The Lease the scaler's leader election holds (in inferno's own namespace), and the label it carries. */
+export const ScalerLease = {
+  name: 'inferno-scaler',
+  labels: { 'app.kubernetes.io/name': 'inferno', 'app.kubernetes.io/component': 'scaler' },
+} as const;
+
+/** Metrics the scaler emits; the first four keep upstream WVA's names and labels so HPA/KEDA recipes work unchanged. */
+export const ScalerMetric = {
+  desiredReplicas: 'inferno_desired_replicas',
+  currentReplicas: 'inferno_current_replicas',
+  desiredRatio: 'inferno_desired_ratio',
+  replicaScaling: 'inferno_replica_scaling_total',
+  predictedItl: 'inferno_predicted_itl_ms',
+  predictedTtft: 'inferno_predicted_ttft_ms',
+  cost: 'inferno_cost',
+  tickDuration: 'inferno_tick_duration_seconds',
+} as const;
+
+/** Label names of the scaler metrics (upstream's spelling). */
+export const ScalerMetricLabel = {
+  variant: 'variant_name',
+  namespace: 'namespace',
+  accelerator: 'accelerator_type',
+  direction: 'direction',
+  reason: 'reason',
+} as const;
 
 /**
  * vLLM's Prometheus metric names (V1 engine, vllm/v1/metrics/loggers.py) and labels, as exposed (counters with

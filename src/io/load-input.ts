@@ -1,12 +1,12 @@
 // Reads a plan input from disk: our scenario YAML, an upstream SystemData JSON, or a folder of upstream split files.
 import { readFile, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { InputIssue } from '../config/errors.js';
-import { InputError } from '../config/errors.js';
-import { systemFromScenarioText } from '../config/scenario.js';
-import type { System } from '../config/schema.js';
-import type { RawParts } from '../config/upstream.js';
-import { UpstreamParts, lowerKeys, partsOfSystemData, systemFromUpstream } from '../config/upstream.js';
+import type { InputIssue } from '../cluster/issues.js';
+import { InputError } from '../cluster/issues.js';
+import { systemFromScenarioText } from '../formats/scenario.js';
+import type { System } from '../domain/types.js';
+import type { RawParts } from '../formats/upstream.js';
+import { UpstreamParts, lowerKeys, partsOfSystemData, systemFromUpstream } from '../formats/upstream.js';
 
 async function readText(path: string): Promise<string> {
   try {

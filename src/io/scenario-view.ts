@@ -1,12 +1,13 @@
 // A cluster view read from a scenario file instead of a live cluster: `inferno serve --scenario` for local trials
 // and benchmarks of the full admission path without an API server.
 import { readFile } from 'node:fs/promises';
-import type { InputIssue } from '../config/errors.js';
-import { InputError } from '../config/errors.js';
-import { configFromMaps, scenarioObjects } from '../config/scenario.js';
-import { freeCapacity } from '../kube/inventory.js';
-import type { ClusterView } from '../webhook/view.js';
-import { staticView } from '../webhook/view.js';
+import { configFromMaps } from '../cluster/config-maps.js';
+import { inventoryOf, nodeGpusOf } from '../cluster/inventory.js';
+import type { InputIssue } from '../cluster/issues.js';
+import { InputError } from '../cluster/issues.js';
+import type { ClusterView } from '../cluster/snapshot.js';
+import { snapshotOf, staticView } from '../cluster/snapshot.js';
+import { scenarioObjects } from '../formats/scenario.js';
 
 export async function loadScenarioView(path: string): Promise<ClusterView> {
   let text: string;
@@ -17,9 +18,7 @@ export async function loadScenarioView(path: string): Promise<ClusterView> {
   }
   const objs = scenarioObjects(text, path);
   const issues: InputIssue[] = [];
-  const { accelerators, classes, controller } = configFromMaps(objs.configMaps, issues);
+  const config = configFromMaps(objs.configMaps, issues);
   if (issues.length > 0) throw new InputError(issues);
-  return staticView({
-    accelerators, classes, controller, freeCapacity: freeCapacity(objs.nodes, [], accelerators, controller.capacity),
-  }, objs.optimizers.map((o) => o.o));
+  return staticView(snapshotOf(config, inventoryOf(objs.nodes.map(nodeGpusOf))), objs.optimizers.map((o) => o.o));
 }

@@ -2,8 +2,8 @@
 // watch. Items that fail the schema are returned as problems, not dropped silently.
 import type { KubeConfig } from '@kubernetes/client-node';
 import { CustomObjectsApi } from '@kubernetes/client-node';
-import type { OptimizerResource } from '../config/resources.js';
-import { OptimizerSchema } from '../config/resources.js';
+import type { OptimizerResource } from '../cluster/resources.js';
+import { OptimizerSchema } from '../cluster/resources.js';
 import { OptimizerApi } from '../domain/keys.js';
 
 export async function listOptimizers(kc: KubeConfig, namespace?: string): Promise<{ optimizers: OptimizerResource[]; problems: string[] }> {

@@ -1,9 +1,14 @@
 // Candidate allocations of one server on each accelerator (model-and-solver.md §5, §7.1): per-replica capacity
 // from the queueing model, replicas for the demand, cost, predicted latencies.
-import type { QueueAnalyzer, Result, SizeResult, Targets } from '../model/analyzer.js';
-import { createAnalyzer } from '../model/analyzer.js';
+import type { QueueAnalyzer, Result, Targets } from '../model/analyzer.js';
 import type { Accelerator, AnalyzerKind, ModelTarget, PerfProfile, Server } from '../domain/types.js';
+import type { AnalyzerCache } from './analyzers.js';
+import { analyzerFor, isZeroLoad, remember } from './analyzers.js';
 import { NoAllocation, transitionPenalty } from './penalty.js';
+import { sloReachability } from './reachability.js';
+
+export type { AnalysisStats, AnalyzerCache } from './analyzers.js';
+export { batchSize, createAnalyzerCache } from './analyzers.js';
 
 export interface Candidate {
   readonly accelerator: string;
@@ -48,40 +53,6 @@ export interface ServerCandidates {
   readonly rejections: readonly Rejection[];
 }
 
-/** Caches keyed by model inputs, not load: servers sharing a model, profile and token mix size once. */
-export interface AnalyzerCache {
-  readonly analyzers: Map<string, Result<QueueAnalyzer>>;
-  readonly sizes: Map<string, Result<SizeResult>>;
-  /** a long-lived cache (the webhook's) starts over beyond this many entries, so it cannot grow without bound */
-  readonly maxEntries: number;
-}
-
-export const createAnalyzerCache = (maxEntries = Number.POSITIVE_INFINITY): AnalyzerCache => ({ analyzers: new Map(), sizes: new Map(), maxEntries });
-
-function remember<V>(map: Map<string, V>, key: string, value: V, max: number): V {
-  if (map.size >= max) map.clear();
-  map.set(key, value);
-  return value;
-}
-
-/** N: the configured batch size, else the profile's scaled from atTokens to this output length (§2.1). */
-export function batchSize(server: Server, profile: PerfProfile): number {
-  if (server.maxBatchSize > 0) return server.maxBatchSize;
-  if (profile.atTokens <= 0) return profile.maxBatchSize;
-  const out = server.load.avgOutTokens;
-  return Math.max(Math.floor((profile.maxBatchSize * profile.atTokens) / Math.max(out, 1)), 1);
-}
-
-function analyzerFor(kind: AnalyzerKind, server: Server, profile: PerfProfile, cache: AnalyzerCache): { key: string; analyzer: Result<QueueAnalyzer> } {
-  const n = batchSize(server, profile);
-  const { alpha, beta, gamma, delta } = profile;
-  const { avgInTokens, avgOutTokens } = server.load;
-  const key = [kind, alpha, beta, gamma, delta, n, avgInTokens, avgOutTokens].join('|');
-  const analyzer = cache.analyzers.get(key)
-    ?? remember(cache.analyzers, key, createAnalyzer(kind, { alpha, beta, gamma, delta, maxBatch: n, inTokens: avgInTokens, outTokens: avgOutTokens }), cache.maxEntries);
-  return { key, analyzer };
-}
-
 const toTargets = (t: ModelTarget): Targets => ({ ttft: t.ttft, itl: t.itl, tps: t.tps, ttw: t.ttw });
 
 export interface CandidateContext {
@@ -93,15 +64,11 @@ export interface CandidateContext {
 type Outcome = { ok: true; candidate: Candidate } | { ok: false; reason: string; unreachable?: boolean };
 
 /** Zero load (§5, with R5): minReplicas replicas (possibly 0, still on a real accelerator), single-request latencies. */
-function zeroLoadCandidate(server: Server, acc: Accelerator, profile: PerfProfile, target: ModelTarget, ctx: CandidateContext): Outcome {
+function zeroLoadCandidate(server: Server, acc: Accelerator, profile: PerfProfile, ctx: CandidateContext): Outcome {
   const { alpha, beta, gamma, delta } = profile;
   const n0 = server.maxBatchSize > 0 ? server.maxBatchSize : profile.maxBatchSize;
   const itl = alpha + beta;
   const ttft = ctx.kind === 'v2' && server.load.avgInTokens > 0 ? gamma + delta * server.load.avgInTokens : 0;
-  if (target.itl > 0 && itl > target.itl) return { ok: false, unreachable: true, reason: `ITL target ${target.itl} ms is out of reach: a single request gets ${round(itl)} ms` };
-  if (ctx.kind === 'v2' && target.ttft > 0 && ttft > target.ttft) {
-    return { ok: false, unreachable: true, reason: `TTFT target ${target.ttft} ms is out of reach: a single request gets ${round(ttft)} ms` };
-  }
   // Upstream's placeholder rate (C5); never used for capacity decisions.
   const maxArrv = ctx.kind === 'v2' ? n0 / (gamma + delta + alpha + beta * n0) : n0 / (alpha + beta * n0);
   const replicas = Math.min(server.minReplicas, server.maxReplicas ?? Number.MAX_SAFE_INTEGER);
@@ -133,13 +100,18 @@ export function demandOf(server: Server, target: ModelTarget): number {
 
 /** One (server, accelerator) candidate; a failure carries the reason (R6). */
 export function candidateFor(server: Server, acc: Accelerator, profile: PerfProfile, target: ModelTarget, ctx: CandidateContext): Outcome {
-  if (server.load.arrivalRate === 0 || server.load.avgOutTokens === 0) return zeroLoadCandidate(server, acc, profile, target, ctx);
-  const { key, analyzer } = analyzerFor(ctx.kind, server, profile, ctx.cache);
+  ctx.cache.stats.candidates += 1;
+  const found = isZeroLoad(server) ? undefined : analyzerFor(ctx.kind, server, profile, ctx.cache);
+  // The same test the validator and `inferno plan` apply (one function, so they cannot disagree).
+  const reach = sloReachability(ctx.kind, server, profile, target, ctx.cache, found?.analyzer);
+  if (reach.reachable === false) return { ok: false, unreachable: true, reason: reach.reason };
+  if (reach.reachable === 'invalid') return { ok: false, reason: reach.reason };
+  if (found === undefined) return zeroLoadCandidate(server, acc, profile, ctx);
+  const { key, analyzer } = found;
   if (!analyzer.ok) return { ok: false, reason: analyzer.reason };
   const sizeKey = [key, target.ttft, target.itl, target.tps, target.ttw].join('|');
   const sized = ctx.cache.sizes.get(sizeKey) ?? remember(ctx.cache.sizes, sizeKey, analyzer.value.size(toTargets(target)), ctx.cache.maxEntries);
-  // Size fails only when a target is out of reach even at the lowest rate.
-  if (!sized.ok) return { ok: false, unreachable: true, reason: sized.reason };
+  if (!sized.ok) return { ok: false, reason: sized.reason };
   const rateStar = sized.value.rateStar;
   const demand = demandOf(server, target);
   const needed = Math.max(Math.ceil(demand / rateStar), server.minReplicas);
@@ -196,4 +168,3 @@ export function compareCandidates(a: Candidate, b: Candidate): number {
     || (a.accelerator < b.accelerator ? -1 : a.accelerator > b.accelerator ? 1 : 0);
 }
 
-const round = (v: number): number => Math.round(v * 1000) / 1000;

@@ -1,8 +1,10 @@
 export { solve, solvePrepared, prepare, assemble, availableOf } from './solve.js';
 export type { Prepared } from './solve.js';
-export { solveExact } from './exact.js';
-export type { MilpBackend, MilpSolution, ExactResult } from './exact.js';
+export { DefaultExactTimeLimitSec, solveExact } from './exact.js';
+export type { ExactOptions, ExactResult, MilpBackend, MilpRequest, MilpSolution } from './exact.js';
 export { createAnalyzerCache, batchSize } from './candidates.js';
-export type { AnalyzerCache, Candidate, Rejection, ServerCandidates } from './candidates.js';
+export type { AnalysisStats, AnalyzerCache, Candidate, Rejection, ServerCandidates } from './candidates.js';
+export { sloReachability } from './reachability.js';
+export type { Miss, Reachability } from './reachability.js';
 export type { Plan, Allocation, Unallocated, TypeUsage, AllocationChange } from './plan.js';
 export { transitionPenalty, NoAllocation } from './penalty.js';

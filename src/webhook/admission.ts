@@ -2,6 +2,7 @@
 // back as a response envelope. Schemas describe only the fields inferno reads (looseObject: everything else is
 // kept and ignored); request.object is handed on exactly as received, because patches are diffs against it.
 import { z } from 'zod';
+import { ReportLimits } from '../domain/limits.js';
 import type { AdmissionRequest, Verdict } from './types.js';
 
 export const AdmissionApiVersion = 'admission.k8s.io/v1';
@@ -89,7 +90,25 @@ export interface AdmissionReviewResponse {
 }
 
 // The API server documentation asks for warnings of at most 120 characters; longer ones may be cut anyway.
-export const maxWarningLength = 120;
+export const maxWarningLength = ReportLimits.maxWarningLength;
+
+// C0 and C1 controls, DEL, and the bidirectional overrides and isolates ("Trojan Source"): text from the object
+// (names, annotation values) ends up in terminals and HTTP Warning headers, where these would act, not show.
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const unsafeChars = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+const escapeChar = (c: string): string => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
+
+/** `text` with every unsafe character written as \uXXXX; `keepNewlines` for multi-line denial messages. */
+export function escapeControls(text: string, keepNewlines = false): string {
+  return text.replace(unsafeChars, (c) => (keepNewlines && c === '\n' ? c : escapeChar(c)));
+}
+
+/** At most maxWarnings warnings (the last one says how many more there were), each escaped and short. */
+function boundedWarnings(warnings: readonly string[]): string[] {
+  const max = ReportLimits.maxWarnings;
+  const shown = warnings.length > max ? [...warnings.slice(0, max - 1), `… and ${warnings.length - max + 1} more warnings`] : warnings;
+  return shown.map((w) => truncate(escapeControls(w), maxWarningLength));
+}
 
 function truncate(s: string, max: number): string {
   if (s.length <= max) return s;
@@ -98,7 +117,7 @@ function truncate(s: string, max: number): string {
 }
 
 export function reviewResponse(uid: string, verdict: Verdict): AdmissionReviewResponse {
-  const warnings = verdict.warnings.map((w) => truncate(w, maxWarningLength));
+  const warnings = boundedWarnings(verdict.warnings);
   const tail = warnings.length > 0 ? { warnings } : {};
   let response: AdmissionResponse;
   switch (verdict.type) {
@@ -106,7 +125,7 @@ export function reviewResponse(uid: string, verdict: Verdict): AdmissionReviewRe
       response = { uid, allowed: true, ...tail };
       break;
     case 'deny':
-      response = { uid, allowed: false, status: { code: verdict.code, message: verdict.message }, ...tail };
+      response = { uid, allowed: false, status: { code: verdict.code, message: truncate(escapeControls(verdict.message, true), ReportLimits.maxMessageLength) }, ...tail };
       break;
     case 'patch':
       response = verdict.ops.length === 0

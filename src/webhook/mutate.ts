@@ -1,32 +1,40 @@
 // Placement of opt-in model Deployments at admission time: the solver picks GPU type, batch size and (on CREATE)
 // replicas for the load the Optimizer knows; the Deployment gets the matching nodeSelector, GPU resources, batch
 // size and a record of the decision. Mutation is advisory: anything missing admits the object unchanged, with a
-// warning saying why.
-import jsonpatch from 'fast-json-patch';
-import type { OptimizerResource } from '../config/resources.js';
-import { classOf, serverFromOptimizer } from '../config/scenario.js';
-import type { Accelerator, Load, Server, System } from '../config/schema.js';
-import { OptimizerOptionsSchema } from '../config/schema.js';
+// warning saying why. What is admission-specific lives here: which Optimizer, which load, CREATE vs UPDATE.
+import { classOf, observedLoad } from '../cluster/optimizer.js';
+import type { DeploymentView, OptimizerResource } from '../cluster/resources.js';
+import { DeploymentSchema } from '../cluster/resources.js';
+import type { ClusterView } from '../cluster/snapshot.js';
 import { Annotation, Label } from '../domain/keys.js';
+import { Limits } from '../domain/limits.js';
+import type { Load, Server, ServiceClass, System } from '../domain/types.js';
+import { systemFor } from '../placement/decide.js';
+import { diff } from '../placement/diff.js';
+import { annotate, applyPlacement } from '../placement/pod-template.js';
+import type { LoadSource } from '../placement/record.js';
+import { decisionRecord, placementOf } from '../placement/record.js';
+import { containerIndex, serverForDeployment } from '../placement/target.js';
+import type { AnalyzerCache, Plan } from '../solver/index.js';
 import { solve } from '../solver/index.js';
-import type { Allocation, AnalyzerCache } from '../solver/index.js';
-import type { DeploymentView, Placement } from './deployment.js';
-import { DeploymentSchema, applyPlacement } from './deployment.js';
-import type { AdmissionRequest, JsonPatchOp, Verdict } from './types.js';
+import type { AdmissionRequest, Verdict } from './types.js';
 import { allow, patch } from './types.js';
-import type { ClusterSnapshot, ClusterView } from './view.js';
+
+/** Solves a system: in-process, or off the event loop (src/threads/). */
+export type PlanSolver = (system: System) => Plan | Promise<Plan>;
 
 interface LoadChoice {
   readonly load: Load | undefined;
-  readonly source: 'status' | 'annotation' | 'none';
+  readonly source: LoadSource;
   readonly warnings: string[];
 }
 
-function nonNegative(text: string | undefined, key: string, warnings: string[], integer: boolean): number | undefined {
+/** A number from an annotation, within [0, max] (whole when `integer`); otherwise a warning and undefined. */
+function annotationNumber(text: string | undefined, key: string, warnings: string[], integer: boolean, max: number): number | undefined {
   if (text === undefined) return undefined;
   const n = Number(text.trim());
-  if (text.trim() === '' || !Number.isFinite(n) || n < 0 || (integer && !Number.isInteger(n))) {
-    warnings.push(`annotation ${key}="${text}" is not a ${integer ? 'whole ' : ''}number ≥ 0; ignored`);
+  if (text.trim() === '' || !Number.isFinite(n) || n < 0 || n > max || (integer && !Number.isInteger(n))) {
+    warnings.push(`annotation ${key}="${text.slice(0, 40)}" is not a ${integer ? 'whole ' : ''}number from 0 to ${max}; ignored`);
     return undefined;
   }
   return n;
@@ -34,14 +42,12 @@ function nonNegative(text: string | undefined, key: string, warnings: string[], 
 
 /** The load to size for: what the scaler last observed, else the expected load the Deployment declares, else none. */
 function chooseLoad(opt: OptimizerResource, annotations: Readonly<Record<string, string>>): LoadChoice {
-  const observed = opt.status?.load;
-  if (observed !== undefined) {
-    return { load: { arrivalRate: observed.arrivalRate, avgInTokens: observed.avgInTokens, avgOutTokens: observed.avgOutTokens }, source: 'status', warnings: [] };
-  }
+  const observed = observedLoad(opt);
+  if (observed !== undefined) return { load: observed, source: 'status', warnings: [] };
   const warnings: string[] = [];
-  const rpm = nonNegative(annotations[Annotation.expectedRpm], Annotation.expectedRpm, warnings, false);
-  const inTok = nonNegative(annotations[Annotation.avgInputTokens], Annotation.avgInputTokens, warnings, true) ?? 0;
-  const outTok = nonNegative(annotations[Annotation.avgOutputTokens], Annotation.avgOutputTokens, warnings, true);
+  const rpm = annotationNumber(annotations[Annotation.expectedRpm], Annotation.expectedRpm, warnings, false, Limits.maxArrivalRate);
+  const inTok = annotationNumber(annotations[Annotation.avgInputTokens], Annotation.avgInputTokens, warnings, true, Limits.maxTokens) ?? 0;
+  const outTok = annotationNumber(annotations[Annotation.avgOutputTokens], Annotation.avgOutputTokens, warnings, true, Limits.maxTokens);
   if (rpm === undefined) return { load: undefined, source: 'none', warnings };
   if (rpm > 0 && outTok === undefined) {
     warnings.push(`${Annotation.expectedRpm} needs ${Annotation.avgOutputTokens} as well; sizing for zero load`);
@@ -50,41 +56,16 @@ function chooseLoad(opt: OptimizerResource, annotations: Readonly<Record<string,
   return { load: { arrivalRate: rpm, avgInTokens: inTok, avgOutTokens: outTok ?? 0 }, source: 'annotation', warnings };
 }
 
-/** GPU product pinned by a nodeSelector the user wrote (not ours): only accelerators of that product qualify. */
-function userPinnedDevice(d: DeploymentView, accelerators: readonly Accelerator[]): { key: string; value: string } | undefined {
-  if (d.spec.template.metadata?.labels?.[Label.accelerator] !== undefined) return undefined;
-  const selector = d.spec.template.spec.nodeSelector ?? {};
-  const keys = new Set(accelerators.flatMap((a) => (a.labelKey !== undefined ? [a.labelKey] : [])));
-  const key = Object.keys(selector).sort().find((k) => keys.has(k));
-  return key !== undefined ? { key, value: selector[key] ?? '' } : undefined;
-}
-
-const round = (v: number, digits: number): number => Number(v.toFixed(digits));
-
-function decisionRecord(a: Allocation, source: LoadChoice['source']): string {
-  // No timestamps: the same inputs must give the same annotation, or a reinvocation would patch again.
-  return JSON.stringify({
-    accelerator: a.accelerator, maxBatch: a.maxBatch, replicas: a.numReplicas, costCentsPerHour: round(a.cost, 4),
-    itlMs: round(a.itlAverage, 3), ttftMs: round(a.ttftAverage, 3), sloMet: a.sloMet,
-    load: { arrivalRate: a.load.arrivalRate, avgInTokens: a.load.avgInTokens, avgOutTokens: a.load.avgOutTokens, source },
-  });
-}
-
-interface Plan {
-  readonly allocation?: Allocation;
-  readonly reasons: readonly string[];
-}
-
-function planFor(server: Server, snap: ClusterSnapshot, cls: System['serviceClasses'][number], ignoreCapacity: boolean, cache: AnalyzerCache | undefined): Plan {
-  const options = OptimizerOptionsSchema.parse({ ...snap.controller.options, algorithm: 'greedy' });
-  const unlimited = ignoreCapacity || options.unlimited;
-  const system: System = {
-    accelerators: [...snap.accelerators], serviceClasses: [cls], servers: [server],
-    options: { ...options, unlimited }, capacity: unlimited ? {} : snap.freeCapacity,
-  };
-  const plan = solve(system, cache);
-  const allocation = plan.allocations[0];
-  return allocation !== undefined ? { allocation, reasons: [] } : { reasons: plan.unallocated[0]?.reasons ?? ['no allocation'] };
+/** The batch size the Deployment pins for itself (inferno then leaves --max-num-seqs alone), if valid. */
+function pinnedBatch(annotations: Readonly<Record<string, string>>, warnings: string[]): number | undefined {
+  const text = annotations[Annotation.maxBatchSize];
+  if (text === undefined) return undefined;
+  const n = annotationNumber(text, Annotation.maxBatchSize, warnings, true, Limits.maxBatchSize);
+  if (n === 0) {
+    warnings.push(`annotation ${Annotation.maxBatchSize} must be at least 1; ignored`);
+    return undefined;
+  }
+  return n;
 }
 
 interface Target {
@@ -92,11 +73,11 @@ interface Target {
   readonly namespace: string;
   readonly optName: string;
   readonly opt: OptimizerResource;
-  readonly cls: System['serviceClasses'][number];
+  readonly cls: ServiceClass;
 }
 
 /** The managed Deployment, its Optimizer and class — or the reason to leave it alone. */
-function resolve(req: AdmissionRequest, view: ClusterView, snap: ClusterSnapshot): Target | Verdict {
+function resolve(req: AdmissionRequest, view: ClusterView, classes: Parameters<typeof classOf>[1]): Target | Verdict {
   const parsed = DeploymentSchema.safeParse(req.object);
   if (!parsed.success) return allow([`inferno: not a Deployment it can place (${parsed.error.issues[0]?.message ?? 'invalid'}); admitted unchanged`]);
   const d = parsed.data;
@@ -105,72 +86,74 @@ function resolve(req: AdmissionRequest, view: ClusterView, snap: ClusterSnapshot
   const optName = d.metadata.annotations?.[Annotation.optimizer] ?? d.metadata.name ?? req.name ?? '';
   const opt = view.optimizer(namespace, optName);
   if (opt === undefined) return allow([`inferno: Optimizer ${namespace}/${optName} not found; admitted unchanged`]);
-  const { cls, problem } = classOf(opt, snap.classes);
+  const { cls, problem } = classOf(opt, classes);
   if (cls === undefined) return allow([`inferno: Optimizer ${namespace}/${optName}: ${problem?.message ?? 'no service class'}; admitted unchanged`]);
   return { d, namespace, optName, opt, cls };
 }
 
-function containerIndex(d: DeploymentView, warnings: string[]): number {
-  const containers = d.spec.template.spec.containers;
-  const wanted = d.metadata.annotations?.[Annotation.container];
-  if (wanted === undefined) return 0;
-  const index = containers.findIndex((c) => c.name === wanted);
-  if (index >= 0) return index;
-  warnings.push(`inferno: container "${wanted}" not found; using "${containers[0]?.name ?? ''}"`);
-  return 0;
+/** Everything decided before solving: the system to solve and what finishing needs. */
+export interface PreparedMutation {
+  readonly system: System;
+  readonly target: Target;
+  readonly server: Server;
+  readonly index: number;
+  readonly source: LoadSource;
+  readonly pinned: boolean;
+  /** spec.schedulerName for the pods (the controller ConfigMap's schedulerName), if configured */
+  readonly schedulerName: string | undefined;
+  readonly warnings: string[];
 }
 
-/** The server to solve for: the Optimizer's, with the chosen load, limited to accelerators the Deployment allows. */
-function serverFor(t: Target, snap: ClusterSnapshot, load: Load | undefined): { server: Server; kept: boolean; pinned?: { key: string; value: string } } {
-  const base = serverFromOptimizer(t.opt, t.cls);
-  const ours = t.d.spec.template.metadata?.labels?.[Label.accelerator];
-  const kept = ours !== undefined && base.profiles.some((p) => p.accelerator === ours);
-  const pinned = userPinnedDevice(t.d, snap.accelerators);
-  const allowed = new Set(snap.accelerators.filter((a) => pinned === undefined || (a.labelKey === pinned.key && a.device === pinned.value)).map((a) => a.name));
-  const server: Server = {
-    ...base,
-    load: load ?? { arrivalRate: 0, avgInTokens: base.load.avgInTokens, avgOutTokens: base.load.avgOutTokens },
-    profiles: base.profiles.filter((p) => allowed.has(p.accelerator)),
-    ...(kept ? { keepAccelerator: true, current: { accelerator: ours, numReplicas: t.d.spec.replicas ?? 1, maxBatch: 0, cost: 0 } } : {}),
-  };
-  return pinned !== undefined ? { server, kept, pinned } : { server, kept };
+export function prepareMutation(req: AdmissionRequest, view: ClusterView): PreparedMutation | Verdict {
+  if (req.operation !== 'CREATE' && req.operation !== 'UPDATE') return allow();
+  const snap = view.snapshot();
+  const t = resolve(req, view, snap.config.classes);
+  if ('type' in t) return t;
+  const annotations = t.d.metadata.annotations ?? {};
+  const { load, source, warnings } = chooseLoad(t.opt, annotations);
+  const pin = pinnedBatch(annotations, warnings);
+  const index = containerIndex(t.d, warnings);
+  const { server: base, kept, pinned } = serverForDeployment(t.opt, t.cls, t.d, snap.config.accelerators, load);
+  if (base.profiles.length === 0) {
+    const why = pinned !== undefined ? `nodeSelector ${pinned.key}=${pinned.value} matches no profiled accelerator` : 'no profiled accelerator is in the catalog';
+    return allow([...warnings, `inferno: ${why}; admitted unchanged`]);
+  }
+  // A pinned batch size is the one to size replicas for; replicas stay within inferno's bound in any case.
+  const server: Server = { ...base, maxReplicas: base.maxReplicas ?? Limits.maxReplicas, ...(pin !== undefined ? { maxBatchSize: pin } : {}) };
+  // An UPDATE of a Deployment already placed refreshes its settings: its own pods hold the capacity, so it is not
+  // counted again. A CREATE is planned against free capacity even on reinvocation, so both passes agree.
+  const capacity = kept && req.operation === 'UPDATE' ? 'unlimited' : 'free';
+  const system = systemFor([server], [t.cls], snap, { capacity, options: { algorithm: 'greedy' } });
+  return { system, target: t, server, index, source, pinned: pin !== undefined, schedulerName: snap.config.controller.schedulerName, warnings };
 }
 
-function placementOf(a: Allocation, server: Server, snap: ClusterSnapshot, source: LoadChoice['source'], create: boolean, warnings: string[]): Placement {
-  const acc = snap.accelerators.find((x) => x.name === a.accelerator);
-  const profile = server.profiles.find((p) => p.accelerator === a.accelerator);
-  const selector = acc?.labelKey !== undefined && acc.device !== undefined ? { key: acc.labelKey, value: acc.device } : undefined;
-  if (selector === undefined) warnings.push(`inferno: accelerator ${a.accelerator} has no device label in the catalog; no nodeSelector set`);
-  return {
-    ...(selector !== undefined ? { nodeSelector: selector } : {}),
-    ...(acc?.resource !== undefined && profile !== undefined ? { gpu: { resource: acc.resource, count: profile.accCount * acc.multiplicity } } : {}),
-    maxBatch: a.maxBatch,
-    podLabels: { [Label.accelerator]: a.accelerator },
-    annotations: { [Annotation.decision]: decisionRecord(a, source) },
-    ...(create ? { replicas: a.numReplicas } : {}),
-  };
+export function finishMutation(req: AdmissionRequest, p: PreparedMutation, plan: Plan): Verdict {
+  const { target: t, warnings } = p;
+  const a = plan.allocations[0];
+  if (a === undefined) {
+    const reasons = plan.unallocated[0]?.reasons ?? ['no allocation'];
+    return allow([...warnings, `inferno: no placement for ${t.namespace}/${t.optName}: ${reasons.slice(0, 2).join('; ')}; admitted unchanged`]);
+  }
+  if (!a.sloMet) warnings.push(`inferno: ${a.numReplicas} of ${a.neededReplicas} replicas needed fit on ${a.accelerator}; the SLO will not be met`);
+  // Copy-on-write below the root: `raw` stays as received and shares every untouched subtree with `mutated`.
+  const raw = req.object as Record<string, unknown>;
+  const mutated: Record<string, unknown> = { ...raw };
+  const schedulerName = p.schedulerName;
+  const placement = { ...placementOf(a, p.server, p.system.accelerators, p.source, req.operation === 'CREATE', warnings), setBatch: !p.pinned, ...(schedulerName !== undefined ? { schedulerName } : {}) };
+  const batch = applyPlacement(mutated, p.index, placement);
+  if (batch?.problem !== undefined) warnings.push(`inferno: batch size ${batch.maxNumSeqs} may not apply: ${batch.problem}`);
+  annotate(mutated, { [Annotation.decision]: decisionRecord(a, p.source, batch) });
+  return patch(diff(raw, mutated), warnings);
 }
 
 /** `cache` keeps queueing-model results across requests (they depend on the profile and targets, not the load). */
 export function mutateDeployment(req: AdmissionRequest, view: ClusterView, cache?: AnalyzerCache): Verdict {
-  if (req.operation !== 'CREATE' && req.operation !== 'UPDATE') return allow();
-  const snap = view.snapshot();
-  const t = resolve(req, view, snap);
-  if ('type' in t) return t;
-  const { load, source, warnings } = chooseLoad(t.opt, t.d.metadata.annotations ?? {});
-  const index = containerIndex(t.d, warnings);
-  const { server, kept, pinned } = serverFor(t, snap, load);
-  if (server.profiles.length === 0) {
-    const why = pinned !== undefined ? `nodeSelector ${pinned.key}=${pinned.value} matches no profiled accelerator` : 'no profiled accelerator is in the catalog';
-    return allow([...warnings, `inferno: ${why}; admitted unchanged`]);
-  }
-  // An UPDATE of a Deployment already placed refreshes its settings: its own pods hold the capacity, so it is not
-  // counted again. A CREATE is planned against free capacity even on reinvocation, so both passes agree.
-  const { allocation: a, reasons } = planFor(server, snap, t.cls, kept && req.operation === 'UPDATE', cache);
-  if (a === undefined) return allow([...warnings, `inferno: no placement for ${t.namespace}/${t.optName}: ${reasons.slice(0, 2).join('; ')}; admitted unchanged`]);
-  if (!a.sloMet) warnings.push(`inferno: ${a.numReplicas} of ${a.neededReplicas} replicas needed fit on ${a.accelerator}; the SLO will not be met`);
-  const mutated: unknown = structuredClone(req.object);
-  applyPlacement(mutated, index, placementOf(a, server, snap, source, req.operation === 'CREATE', warnings));
-  const ops = jsonpatch.compare(req.object as object, mutated as object) as JsonPatchOp[];
-  return patch(ops, warnings);
+  const p = prepareMutation(req, view);
+  return 'type' in p ? p : finishMutation(req, p, solve(p.system, cache));
+}
+
+/** The same, with solving done by `solver` (the webhook server's runs heavy systems off the event loop). */
+export async function mutateDeploymentWith(req: AdmissionRequest, view: ClusterView, solver: PlanSolver): Promise<Verdict> {
+  const p = prepareMutation(req, view);
+  return 'type' in p ? p : finishMutation(req, p, await solver(p.system));
 }

@@ -1,12 +1,24 @@
-// npm run bench:solver — one JSON line per result: solver time by size, mode and algorithm (median of runs).
-// Sizes: servers × accelerator types. Models are drawn from a fixed set with per-accelerator profiles, as in a
-// real cluster (many servers share a model); every server has its own load, so candidates differ per server.
+// npm run bench:solver — one JSON line per result: solver time by instance, mode and algorithm (median of runs).
+//
+// Two kinds of instance:
+// - "shared-models": servers drawn from 9 models with per-accelerator profiles, each with its own load. Servers that
+//   share a model and token mix share their queueing analysis within a plan (cache "within-plan"), so nearly every
+//   analysis is a cache hit: the solver's best case.
+// - "distinct": every server has its own model, profiles, token mix, load and SLO (test/support/workloads.ts), as a
+//   cluster of unrelated Optimizers does; nothing can be shared. Cache "cold": no analysis result is carried between
+//   repetitions. Capacity "ample" fits every server's cheapest choice, "tight" forces fallbacks and leaves some
+//   servers unserved in full.
+// Every timed series follows one untimed run (JIT warm-up). Lines carry wall and CPU medians (CPU: this process's
+// user + system time, which is what counts when other work shares the cores; GC and the JIT's background threads are
+// included), the chain evaluations and candidates analysed per plan, and the analysis/optimisation split.
 import type { Accelerator, PerfProfile, Server, ServiceClass, System } from '../../src/domain/types.js';
 import { createHighsBackend } from '../../src/io/highs.js';
-import { prepare, solve, solveExact } from '../../src/solver/index.js';
+import type { Plan } from '../../src/solver/index.js';
+import { createAnalyzerCache, prepare, solveExact, solvePrepared } from '../../src/solver/index.js';
 import { rng } from '../support/assert.js';
+import { distinctSystem } from '../support/workloads.js';
 
-function scenario(servers: number, types: number, seed = 42): System {
+function sharedModels(servers: number, types: number, seed = 42): System {
   const r = rng(seed);
   const base = Array.from({ length: Math.ceil(types / 3) }, (_, i) => `gpu${i}`);
   const accelerators: Accelerator[] = base.flatMap((t, i) => {
@@ -35,35 +47,76 @@ function scenario(servers: number, types: number, seed = 42): System {
   return { accelerators, serviceClasses: classes, servers: list, capacity, options: { unlimited: false, saturationPolicy: 'RoundRobin', delayedBestEffort: false, algorithm: 'greedy', penaltyFactor: 0.1, analyzer: 'v2' } };
 }
 
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
+const median = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
+const round = (v: number): number => Number(v.toFixed(2));
 
-function time(runs: number, f: () => void): number[] {
-  const out: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const t0 = performance.now();
-    f();
-    out.push(performance.now() - t0);
-  }
-  return out;
+interface Run {
+  readonly totalMs: number;
+  /** this process's CPU time (user + system): what the plan costs on a core of its own when the machine is shared */
+  readonly cpuMs: number;
+  readonly analysisMs: number;
+  readonly optimisationMs: number;
+  readonly chainEvals: number;
+  readonly candidates: number;
+  readonly plan: Plan;
+  readonly exact?: { readonly optimal: boolean; readonly timedOut: boolean; readonly milpSolves: number; readonly gap: number };
 }
 
-const backend = await createHighsBackend({ timeLimitSec: 30 });
-const sizes = [[15, 6], [135, 21], [1000, 21]] as const;
-for (const [servers, types] of sizes) {
-  const sys = scenario(servers, types);
+const backend = await createHighsBackend();
+const ExactTimeLimitSec = 20;
+
+/** One plan from scratch: a fresh analyzer cache, analysis, then the allocation. */
+function plan(sys: System, algorithm: 'greedy' | 'exact'): Run {
+  const cache = createAnalyzerCache();
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  const p = prepare(sys, cache);
+  const t1 = performance.now();
+  const r = algorithm === 'exact' ? solveExact(p, backend, { timeLimitSec: ExactTimeLimitSec }) : undefined;
+  const result = r?.plan ?? solvePrepared(p);
+  const t2 = performance.now();
+  const cpu = process.cpuUsage(cpu0);
+  return {
+    totalMs: t2 - t0, cpuMs: (cpu.user + cpu.system) / 1000, analysisMs: t1 - t0, optimisationMs: t2 - t1, chainEvals: cache.stats.chainEvals, candidates: cache.stats.candidates, plan: result,
+    ...(r !== undefined ? { exact: { optimal: r.optimal, timedOut: r.timedOut, milpSolves: r.milpSolves, gap: r.gap } } : {}),
+  };
+}
+
+function series(runs: number, f: () => Run): Run[] {
+  f(); // warm-up, untimed
+  return Array.from({ length: runs }, f);
+}
+
+function report(fields: Record<string, unknown>, runs: readonly Run[]): void {
+  const last = runs[runs.length - 1];
+  if (last === undefined) return;
+  const full = last.plan.allocations.filter((a) => !a.bestEffort).length;
+  console.log(JSON.stringify({
+    bench: 'solver', ...fields, runs: runs.length,
+    medianMs: round(median(runs.map((r) => r.totalMs))),
+    cpuMedianMs: round(median(runs.map((r) => r.cpuMs))),
+    analysisMedianMs: round(median(runs.map((r) => r.analysisMs))),
+    optimisationMedianMs: round(median(runs.map((r) => r.optimisationMs))),
+    chainEvals: last.chainEvals, candidates: last.candidates,
+    totalCost: last.plan.totalCost, servedInFull: full, bestEffort: last.plan.allocations.length - full, unallocated: last.plan.unallocated.length,
+    ...(last.exact !== undefined ? { optimal: last.exact.optimal, timedOut: last.exact.timedOut, milpSolves: last.exact.milpSolves, gapVsGreedy: last.exact.gap } : {}),
+  }));
+}
+
+for (const [servers, types] of [[15, 6], [135, 21], [1000, 21]] as const) {
+  const sys = sharedModels(servers, types);
   for (const mode of ['unlimited', 'limited'] as const) {
     const s = { ...sys, options: { ...sys.options, unlimited: mode === 'unlimited' } };
-    const runs = servers >= 1000 ? 5 : 11;
-    const ms = time(runs, () => solve(s));
-    const plan = solve(s);
-    console.log(JSON.stringify({ bench: 'solver', servers, acceleratorTypes: types, mode, algorithm: 'greedy', runs, medianMs: Number(median(ms).toFixed(2)), totalCost: plan.totalCost, allocated: plan.allocations.length }));
+    report({ instance: `shared-models-${servers}x${types}`, cache: 'within-plan', mode, algorithm: 'greedy' }, series(servers >= 1000 ? 5 : 11, () => plan(s, 'greedy')));
   }
-  if (servers <= 135) {
-    let last = { gap: 0, optimal: false, solves: 0 };
-    const ms = time(servers >= 135 ? 3 : 7, () => {
-      const r = solveExact(prepare(sys), backend);
-      last = { gap: r.gap, optimal: r.optimal, solves: r.milpSolves };
-    });
-    console.log(JSON.stringify({ bench: 'solver', servers, acceleratorTypes: types, mode: 'limited', algorithm: 'exact', runs: ms.length, medianMs: Number(median(ms).toFixed(2)), gapVsGreedy: last.gap, optimal: last.optimal, milpSolves: last.solves }));
+  if (servers <= 135) report({ instance: `shared-models-${servers}x${types}`, cache: 'within-plan', mode: 'limited', algorithm: 'exact' }, series(servers >= 135 ? 3 : 7, () => plan(sys, 'exact')));
+}
+
+for (const [servers, types] of [[135, 21], [1000, 21]] as const) {
+  for (const capacity of ['ample', 'tight'] as const) {
+    const sys = distinctSystem(servers, types, { capacity });
+    const instance = `distinct-${servers}x${types}-${capacity}`;
+    report({ instance, cache: 'cold', mode: 'limited', algorithm: 'greedy' }, series(servers >= 1000 ? 5 : 9, () => plan(sys, 'greedy')));
+    report({ instance, cache: 'cold', mode: 'limited', algorithm: 'exact', timeLimitSec: ExactTimeLimitSec }, series(servers >= 1000 ? 3 : 5, () => plan(sys, 'exact')));
   }
 }

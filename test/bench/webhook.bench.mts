@@ -1,5 +1,8 @@
-// npm run bench:webhook — admission latency over HTTPS at a fixed request rate. One JSON line:
-// {bench:"webhook", targetRps, achievedRps, requests, errors, p50Ms, p99Ms, maxMs}.
+// npm run bench:webhook — admission latency over HTTPS at a fixed request rate. Two JSON lines:
+// {bench:"webhook", mix:"none", targetRps, achievedRps, requests, errors, p50Ms, p99Ms, maxMs}, then the same with
+// mix:"hostile 1/s": one hostile request per second mixed in (test/bench/hostile-client.mts, a process of its own:
+// 7 MB dense bodies, the largest valid Optimizer's mutation uncached, a 10M batch size, dense YAML, a YAML bomb);
+// the percentiles are those of the ordinary requests, and `hostile` sums up the hostile ones.
 //
 // The server runs as a child process (`inferno serve --scenario samples/scenario.yaml`, loopback only) so its CPU is its own, not shared
 // with the load generator's event loop. The load is open-loop: request i is due at start + i/rate and is sent then
@@ -12,11 +15,13 @@
 // --in-process instead serves from this process with the admission tests' fixture cluster, at the price of
 // sharing the CPU with the load generator.
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { Agent, request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { stringify } from 'yaml';
+import { Limits } from '../../src/domain/limits.js';
 import { createCertificateAuthority, createServingCertificate, localSans } from '../../src/tls/forge.js';
 
 const { values } = parseArgs({ options: {
@@ -108,22 +113,42 @@ const ca = createCertificateAuthority({ commonName: 'inferno bench CA', days: 1 
 const leaf = createServingCertificate(ca, { dnsNames: [...localSans.dnsNames], ipAddresses: [...localSans.ipAddresses], days: 1 });
 await writeFile(join(dir, 'tls.crt'), leaf.certPem);
 await writeFile(join(dir, 'tls.key'), leaf.keyPem, { mode: 0o600 });
+await writeFile(join(dir, 'ca.crt'), ca.certPem);
+
+// samples/scenario.yaml plus what the hostile client needs: 64 more accelerators and the largest valid Optimizer
+// (a profile on each, at the batch-size bound).
+const heavyAccelerators = Array.from({ length: Limits.maxProfiles }, (_, i) => `G${i}`);
+const scenarioFile = join(dir, 'scenario.yaml');
+await writeFile(scenarioFile, [
+  await readFile(new URL('../../samples/scenario.yaml', import.meta.url), 'utf8'),
+  stringify({
+    apiVersion: 'v1', kind: 'ConfigMap',
+    metadata: { name: 'bench-accelerators', namespace: 'inferno-system', labels: { 'inferno.llmd.ai/config': 'accelerators' } },
+    data: Object.fromEntries(heavyAccelerators.map((a, i) => [a, `{device: NVIDIA-${a}, cost: ${100 + i}}`])),
+  }),
+  stringify({
+    apiVersion: 'llmd.ai/v1alpha1', kind: 'Optimizer', metadata: { name: 'heavy', namespace: 'models' },
+    spec: {
+      modelID: 'ibm-granite/granite-13b-instruct', serviceClass: 'Premium',
+      modelProfile: { accelerators: heavyAccelerators.map((acc, i) => ({ acc, accCount: 1, maxBatchSize: Limits.maxBatchSize, atTokens: 0, alpha: 5 + i * 0.05, beta: 0.005, gamma: 40, delta: 0.001 })) },
+    },
+  }),
+].join('\n---\n'));
 
 /** The server under test: `inferno serve` as a child process, or (--in-process) the app over a fixture cluster. */
 async function startServer(): Promise<{ port: number; stop: () => Promise<void> }> {
   if (values['in-process']) {
     const { startHttpsServer } = await import('../../src/http/https-server.js');
     const { createAdmissionMetrics } = await import('../../src/metrics/admission.js');
-    const { createWebhookApp } = await import('../../src/webhook/app.js');
-    const { createAdmissionRoutes } = await import('../../src/webhook/handlers.js');
+    const { createWebhookApp } = await import('../../src/http/webhook-app.js');
+    const { createAdmissionRoutes } = await import('../../src/http/admission-routes.js');
     const { view } = await import('../support/cluster.js');
     const app = createWebhookApp({ routes: createAdmissionRoutes({ view: view() }), metrics: createAdmissionMetrics(), ready: () => true });
     const server = await startHttpsServer(app, { certFile: join(dir, 'tls.crt'), keyFile: join(dir, 'tls.key'), port: 0, host: '127.0.0.1' });
     return { port: server.port, stop: () => server.close(1000) };
   }
   const bin = new URL('../../bin/inferno.js', import.meta.url).pathname;
-  const scenario = new URL('../../samples/scenario.yaml', import.meta.url).pathname;
-  const child = spawn(process.execPath, [bin, 'serve', '--scenario', scenario, '--host', '127.0.0.1', '--port', '0', '--cert-dir', dir, '--drain-seconds', '0'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, [bin, 'serve', '--scenario', scenarioFile, '--host', '127.0.0.1', '--port', '0', '--cert-dir', dir, '--drain-seconds', '0'], { stdio: ['ignore', 'ignore', 'pipe'] });
   const exited = new Promise<number | null>((ok) => child.on('exit', (code) => { ok(code); }));
   let logs = '';
   const port = await new Promise<number>((ok, fail) => {
@@ -194,19 +219,52 @@ async function drive(rps: number, n: number): Promise<{ latencies: number[]; err
   return { latencies, errors, wallMs: performance.now() - start };
 }
 
+interface Hostile { readonly kind: string; readonly status: number; readonly ms: number }
+
+/** Runs the hostile client for `secs` seconds against the server; resolves with its results. */
+function hostileMix(secs: number): Promise<Hostile[]> {
+  const client = new URL('./hostile-client.mts', import.meta.url).pathname;
+  const child = spawn(process.execPath, ['--import', 'tsx', client, String(port), join(dir, 'ca.crt'), String(secs)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+  return new Promise((ok) => child.on('exit', () => { ok(out.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Hostile)); }));
+}
+
+const round = (x: number): number => Math.round(x * 1000) / 1000;
+function summary(mix: string, n: number, r: { latencies: number[]; errors: number; wallMs: number }): Record<string, unknown> {
+  const latencies = [...r.latencies].sort((a, b) => a - b);
+  const q = (p: number): number => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? Number.NaN;
+  return {
+    bench: 'webhook', mix, targetRps: rate, achievedRps: round(n / (r.wallMs / 1000)), requests: n, errors: r.errors,
+    p50Ms: round(q(0.5)), p99Ms: round(q(0.99)), maxMs: round(latencies.at(-1) ?? Number.NaN),
+  };
+}
+
 try {
   await drive(rate, warmup);
   const n = Math.round(rate * seconds);
-  const { latencies, errors, wallMs } = await drive(rate, n);
-  latencies.sort((a, b) => a - b);
-  const q = (p: number): number => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? Number.NaN;
-  const round = (x: number): number => Math.round(x * 1000) / 1000;
+  const plain = await drive(rate, n);
   const answers = [...outcomes].map(([k, v]) => `${k} ${v}`).join(', ');
   process.stderr.write(`webhook bench (${values['in-process'] ? 'in-process, fixture cluster' : 'child process, samples/scenario.yaml'}): ${payloadBytes} B AdmissionReviews to /mutate-deployment, ${concurrency} max in flight, ${warmup} warm-up requests; answers: ${answers}\n`);
-  console.log(JSON.stringify({
-    bench: 'webhook', targetRps: rate, achievedRps: round(n / (wallMs / 1000)), requests: n, errors,
-    p50Ms: round(q(0.5)), p99Ms: round(q(0.99)), maxMs: round(latencies.at(-1) ?? Number.NaN),
-  }));
+  console.log(JSON.stringify(summary('none', n, plain)));
+  if (values['in-process']) {
+    process.stderr.write('webhook bench: no hostile mix in-process (the server would share the load generator\'s CPU)\n');
+  } else {
+    outcomes.clear();
+    const [mixed, hostile] = await Promise.all([drive(rate, n), hostileMix(seconds)]);
+    const byKind = new Map<string, { count: number; maxMs: number; statuses: Set<number> }>();
+    for (const h of hostile) {
+      const k = byKind.get(h.kind) ?? { count: 0, maxMs: 0, statuses: new Set<number>() };
+      k.count++;
+      k.maxMs = Math.max(k.maxMs, h.ms);
+      k.statuses.add(h.status);
+      byKind.set(h.kind, k);
+    }
+    console.log(JSON.stringify({
+      ...summary('hostile 1/s', n, mixed),
+      hostile: Object.fromEntries([...byKind].map(([k, v]) => [k, { count: v.count, maxMs: round(v.maxMs), status: [...v.statuses] }])),
+    }));
+  }
 } finally {
   agent.destroy();
   await stop();

@@ -81,7 +81,7 @@ export interface Cluster {
   /** PIDs of the supervisors and components still running. */
   pids(): number[];
   /** Runs the cluster's kubectl with the admin kubeconfig; resolves to stdout, rejects with stderr. */
-  kubectl(args: readonly string[], options?: { readonly input?: string; readonly timeoutMs?: number }): Promise<string>;
+  kubectl(args: readonly string[], options?: { readonly input?: string; readonly timeoutMs?: number; readonly cwd?: string }): Promise<string>;
   /** `kubectl ... -o json`, parsed. */
   kubectlJson(args: readonly string[]): Promise<unknown>;
   /** Last lines of a component's log. */
@@ -533,12 +533,13 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
 
   const kubectl = async (
     args: readonly string[],
-    opts: { readonly input?: string; readonly timeoutMs?: number } = {},
+    opts: { readonly input?: string; readonly timeoutMs?: number; readonly cwd?: string } = {},
   ): Promise<string> =>
     new Promise((resolve, reject) => {
       const child = spawn(bin('kubectl'), [`--kubeconfig=${kubeconfig}`, `--cache-dir=${path.join(workdir, 'kubectl-cache')}`, ...args], {
         stdio: ['pipe', 'pipe', 'pipe'],
         timeout: opts.timeoutMs ?? 120_000,
+        ...(opts.cwd !== undefined ? { cwd: opts.cwd } : {}),
       });
       const out: Buffer[] = [];
       const err: Buffer[] = [];

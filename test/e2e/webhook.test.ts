@@ -14,6 +14,8 @@ import { parseAllDocuments } from 'yaml';
 import { z } from 'zod';
 import type { Cluster } from './cluster.js';
 import { REPO_ROOT, freePorts, httpGet, startCluster, waitFor } from './cluster.js';
+import { Annotation, Label } from '../../src/domain/keys.js';
+import { BatchSizeEnv, MaxNumSeqsFlag } from '../../src/placement/pod-template.js';
 
 const BIN = path.join(REPO_ROOT, 'bin', 'inferno.js');
 const SUPERVISOR = path.join(REPO_ROOT, 'test', 'e2e', 'supervise.sh');
@@ -44,7 +46,7 @@ function vllmDeployment(name: string, managed: boolean, annotations: Record<stri
   return {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
-    metadata: { name, namespace: NS, labels: { app: name, ...(managed ? { 'inferno.llmd.ai/managed': 'true' } : {}) }, annotations },
+    metadata: { name, namespace: NS, labels: { app: name, ...(managed ? { [Label.managed]: 'true' } : {}) }, annotations },
     spec: {
       replicas: 1,
       selector: { matchLabels: { app: name } },
@@ -137,23 +139,24 @@ void describe('e2e: admission webhook in a real control plane', { timeout: 900_0
   });
 
   void it('denies a broken service-class ConfigMap at apply time', async () => {
-    const cm = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'more-classes', namespace: 'inferno-system', labels: { 'inferno.llmd.ai/config': 'service-classes' } }, data: { gold: 'name: Gold\npriority: 1\ndata:\n  - {model: m, slo-itl: 40\n' } };
-    await assert.rejects(apply(cm), /validate-config\.inferno\.llmd\.ai" denied the request: .*data\.gold: invalid YAML at line/s);
+    const cm = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'more-classes', namespace: 'inferno-system', labels: { [Label.config]: 'service-classes' } }, data: { gold: 'name: Gold\npriority: 1\ndata:\n  - {model: m, slo-itl: 40\n' } };
+    // inferno-system: the fail-open webhook for inferno's own ConfigMaps (editable while inferno is down)
+    await assert.rejects(apply(cm), /validate-own-config\.inferno\.llmd\.ai" denied the request: .*data\.gold: invalid YAML at line/s);
   });
 
   void it('places an opt-in Deployment at admission: nodeSelector, GPUs, batch size; its pods run on that GPU product', async () => {
     await cluster.kubectl(['apply', '-n', NS, '-f', file('samples', 'optimizer-granite.yaml')]);
-    const deployment = vllmDeployment('granite-13b', true, { 'inferno.llmd.ai/expected-rpm': '600', 'inferno.llmd.ai/avg-input-tokens': '512', 'inferno.llmd.ai/avg-output-tokens': '256' });
+    const deployment = vllmDeployment('granite-13b', true, { [Annotation.expectedRpm]: '600', [Annotation.avgInputTokens]: '512', [Annotation.avgOutputTokens]: '256' });
     // The webhook learns of the Optimizer through its informer (admission never calls the API server): wait for it.
     await waitFor('the webhook to know the Optimizer', async () => {
       const dry = DeploymentSchema.parse(JSON.parse(await apply(deployment, '--dry-run=server', '-o', 'json')));
-      return dry.spec.template.metadata.labels?.['inferno.llmd.ai/accelerator'] !== undefined;
+      return dry.spec.template.metadata.labels?.[Label.accelerator] !== undefined;
     }, { timeoutMs: 30_000, intervalMs: 300 });
     await apply(deployment);
     const d = DeploymentSchema.parse(await cluster.kubectlJson(['get', 'deployment', 'granite-13b', '-n', NS]));
-    const accelerator = d.spec.template.metadata.labels?.['inferno.llmd.ai/accelerator'];
+    const accelerator = d.spec.template.metadata.labels?.[Label.accelerator];
     assert.ok(accelerator !== undefined, 'accelerator label set');
-    const decision = JSON.parse(d.metadata.annotations?.['inferno.llmd.ai/decision'] ?? '{}') as { accelerator: string; maxBatch: number; replicas: number; load: { arrivalRate: number; source: string } };
+    const decision = JSON.parse(d.metadata.annotations?.[Annotation.decision] ?? '{}') as { accelerator: string; maxBatch: number; replicas: number; load: { arrivalRate: number; source: string } };
     assert.equal(decision.accelerator, accelerator);
     assert.deepEqual([decision.load.arrivalRate, decision.load.source], [600, 'annotation']);
     assert.equal(d.spec.replicas, decision.replicas);
@@ -162,8 +165,8 @@ void describe('e2e: admission webhook in a real control plane', { timeout: 900_0
     const [labelKey, product] = selector[0] ?? ['', ''];
     const c = d.spec.template.spec.containers[0];
     assert.ok(c !== undefined);
-    assert.deepEqual(c.env?.find((e) => e.name === 'INFERNO_MAX_BATCH_SIZE'), { name: 'INFERNO_MAX_BATCH_SIZE', value: String(decision.maxBatch) });
-    assert.deepEqual(c.args?.filter((a) => a.startsWith('--max-num-seqs')), ['--max-num-seqs=$(INFERNO_MAX_BATCH_SIZE)']);
+    assert.deepEqual(c.env?.find((e) => e.name === BatchSizeEnv), { name: BatchSizeEnv, value: String(decision.maxBatch) });
+    assert.deepEqual(c.args?.filter((a) => a.startsWith('--max-num-seqs')), [`${MaxNumSeqsFlag}=$(${BatchSizeEnv})`]);
     assert.ok(!(c.args ?? []).includes('256'), 'the old value is gone');
     const gpu = Object.entries(c.resources?.limits ?? {}).find(([k]) => k.endsWith('/gpu') || k === 'habana.ai/gaudi');
     assert.ok(gpu !== undefined, JSON.stringify(c.resources));
@@ -184,13 +187,13 @@ void describe('e2e: admission webhook in a real control plane', { timeout: 900_0
     const dir = file('samples', 'models');
     // Optimizers first; the webhook sees them through its informer a moment later (admission never calls the API
     // server), so wait until a server-side dry run of the Deployments comes back placed.
-    await cluster.kubectl(['apply', '-n', 'samples', '-f', dir, '-l', '!inferno.llmd.ai/managed']);
+    await cluster.kubectl(['apply', '-n', 'samples', '-f', dir, '-l', `!${Label.managed}`]);
     const Placed = z.object({ items: z.array(z.object({ spec: z.object({ template: z.object({ metadata: z.object({ labels: z.record(z.string(), z.string()) }) }) }) })) });
     await waitFor('the webhook to know the sample Optimizers', async () => {
-      const dry = Placed.parse(JSON.parse(await cluster.kubectl(['apply', '--dry-run=server', '-o', 'json', '-n', 'samples', '-f', dir, '-l', 'inferno.llmd.ai/managed=true'])));
-      return dry.items.length === 3 && dry.items.every((i) => i.spec.template.metadata.labels['inferno.llmd.ai/accelerator'] !== undefined);
+      const dry = Placed.parse(JSON.parse(await cluster.kubectl(['apply', '--dry-run=server', '-o', 'json', '-n', 'samples', '-f', dir, '-l', `${Label.managed}=true`])));
+      return dry.items.length === 3 && dry.items.every((i) => i.spec.template.metadata.labels[Label.accelerator] !== undefined);
     }, { timeoutMs: 30_000, intervalMs: 300 });
-    await cluster.kubectl(['apply', '-n', 'samples', '-f', dir, '-l', 'inferno.llmd.ai/managed=true']);
+    await cluster.kubectl(['apply', '-n', 'samples', '-f', dir, '-l', `${Label.managed}=true`]);
     for (const name of ['granite-13b', 'llama-8b', 'llama-70b']) {
       const d = DeploymentSchema.parse(await cluster.kubectlJson(['get', 'deployment', name, '-n', 'samples']));
       const [labelKey, product] = Object.entries(d.spec.template.spec.nodeSelector ?? {})[0] ?? ['', ''];
@@ -208,14 +211,14 @@ void describe('e2e: admission webhook in a real control plane', { timeout: 900_0
     await apply(plain);
     const d = DeploymentSchema.parse(await cluster.kubectlJson(['get', 'deployment', 'plain', '-n', NS]));
     assert.equal(d.spec.template.spec.nodeSelector, undefined);
-    assert.equal(d.metadata.annotations?.['inferno.llmd.ai/decision'], undefined);
+    assert.equal(d.metadata.annotations?.[Annotation.decision], undefined);
     assert.deepEqual(d.spec.template.spec.containers[0]?.args, ['ibm-granite/granite-13b-instruct', '--port', '8000', '--max-num-seqs', '256']);
   });
 
   void it('answers a server-side dry run with the mutation and leaves no trace', async () => {
-    const out = await cluster.kubectl(['apply', '--dry-run=server', '-o', 'json', '-f', '-'], { input: JSON.stringify(vllmDeployment('dry', true, { 'inferno.llmd.ai/optimizer': 'granite-13b' })) });
+    const out = await cluster.kubectl(['apply', '--dry-run=server', '-o', 'json', '-f', '-'], { input: JSON.stringify(vllmDeployment('dry', true, { [Annotation.optimizer]: 'granite-13b' })) });
     const d = DeploymentSchema.parse(JSON.parse(out));
-    assert.ok(d.spec.template.metadata.labels?.['inferno.llmd.ai/accelerator'] !== undefined, 'the dry run shows the placement');
+    assert.ok(d.spec.template.metadata.labels?.[Label.accelerator] !== undefined, 'the dry run shows the placement');
     await assert.rejects(cluster.kubectl(['get', 'deployment', 'dry', '-n', NS]), /NotFound|not found/);
     const optimizers = z.object({ items: z.array(z.unknown()) }).parse(await cluster.kubectlJson(['get', 'optimizers', '-n', NS]));
     assert.equal(optimizers.items.length, 1, 'no Optimizer created by the probe or the dry run');

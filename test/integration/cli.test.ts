@@ -1,11 +1,11 @@
 // The real `inferno` binary as a user runs it: a child process, exit codes, stdout and stderr.
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { inferno } from '../support/cli.js';
+import { sharedSample } from '../support/shared-data.js';
 
 const fixture = (name: string): string => new URL(`../fixtures/upstream/${name}`, import.meta.url).pathname;
 
@@ -40,6 +40,10 @@ describe('inferno plan', () => {
     assert.equal(doc.solver['mode'], 'limited');
     assert.equal(doc.solver['algorithm'], 'greedy');
     assert.equal(typeof doc.solver['durationMs'], 'number');
+    const stats = (JSON.parse(r.stdout) as { stats: Record<string, number> }).stats;
+    assert.deepEqual(Object.keys(stats), ['candidates', 'chainEvals', 'analysisMs', 'optimisationMs']);
+    assert.equal(stats['candidates'], 15 * 6, 'every server × accelerator of v2-small');
+    assert.ok((stats['chainEvals'] ?? 0) > 0 && (stats['analysisMs'] ?? -1) >= 0 && (stats['optimisationMs'] ?? -1) >= 0);
   });
 
   test('--mode overrides the file and --solver exact reports its gap; yaml output parses', async () => {
@@ -50,8 +54,17 @@ describe('inferno plan', () => {
     assert.match(r.stdout, /^ {2}gap: /m);
   });
 
-  const shared = new URL('../../../shared/upstream-sample-data/v2/small', import.meta.url).pathname;
-  test('reads a folder of upstream split files', { skip: !existsSync(shared) && 'shared/ sample data not present' }, async () => {
+  test('--solver exact with --time-limit says when the limit cut the search short; a bad limit is a usage error', async () => {
+    const r = await inferno('plan', '-f', fixture('v2-small.yaml'), '--solver', 'exact', '--time-limit', '0.000001');
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^Total: .* · exact \(greedy 43819 ¢\/h, .*not proven optimal: time limit 0\.000001 s reached.*\) · .* ms \(90 candidates analysed in .* ms, optimisation .* ms\)$/m);
+    const bad = await inferno('plan', '--time-limit', 'soon');
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /--time-limit must be a number of seconds in \(0, 3600\]; got "soon"/);
+  });
+
+  const { path: shared, skip } = sharedSample('v2/small');
+  test('reads a folder of upstream split files', { skip }, async () => {
     const r = await inferno('plan', '--file', shared, '--output', 'json');
     assert.equal(r.code, 0, r.stderr);
     assert.equal((JSON.parse(r.stdout) as { totalCost: number }).totalCost, 43819);
@@ -129,5 +142,51 @@ describe('inferno plan, impossible SLOs', () => {
     assert.equal(r.code, 2, r.stdout + r.stderr);
     assert.match(r.stderr, /server models\/granite-13b-premium: no accelerator can meet the Premium SLO for ibm-granite\/granite-13b-instruct: .*A100: ITL target 1 ms is out of reach: even at the lowest load the model gives 20\.99 ms.*; and 6 more accelerators$/m);
     assert.doesNotMatch(r.stderr, /granite-13b-standard/);
+  });
+});
+
+describe('inferno scale --once (the README command)', () => {
+  const config = new URL('../../deploy/base/config.yaml', import.meta.url).pathname;
+  const cluster = new URL('../../samples/scaling/cluster.yaml', import.meta.url).pathname;
+
+  test('prints what one tick would do: the grown load moves or grows, the fallen one waits for its window', async () => {
+    const r = await inferno('scale', '--once', '--scenario', config, '--scenario', cluster);
+    assert.equal(r.code, 0, r.stderr);
+    const row = (name: string): string => r.stdout.split('\n').find((l) => l.startsWith(`models/${name} `)) ?? '';
+    assert.match(row('granite-13b'), /\b1500\b.*A100 ×1 \(batch 64\).*\b(switch|scale)\b/);
+    assert.match(row('llama-8b'), /\b20\b.*A100 ×4 \(batch 32\).*\bsteady\b.*Stabilizing/);
+    assert.match(r.stdout, /models\/llama-8b: the load needs \d+; scaling down waits until that has held for 300 s/);
+  });
+
+  test('JSON for machines; nothing to plan or no --once is a usage or input error (exit 2)', async () => {
+    const r = await inferno('scale', '--once', '--scenario', config, '--scenario', cluster, '--output', 'json');
+    assert.equal(r.code, 0, r.stderr);
+    const doc = JSON.parse(r.stdout) as { mode: string; rows: { deployment: string; action: string; desired?: { replicas: number } }[] };
+    assert.equal(doc.mode, 'actuate');
+    assert.deepEqual(doc.rows.map((x) => x.deployment), ['granite-13b', 'llama-8b']);
+    assert.equal((await inferno('scale', '--scenario', cluster)).code, 2);
+    const none = await inferno('scale', '--once', '--scenario', config);
+    assert.equal(none.code, 2);
+    assert.match(none.stderr, /no Deployments/);
+  });
+});
+
+describe('inferno and a reader that stops early', () => {
+  test('`inferno plan | head -1`: the closed pipe ends the command quietly, exit 0, no stack trace', async () => {
+    const { spawn } = await import('node:child_process');
+    const { infernoBin } = await import('../support/cli.js');
+    // Output well past a pipe's buffer (64 KiB), so writes go on after the reader has gone: 900 copies of the sample's servers.
+    const sample = (await import('node:fs')).readFileSync(new URL('../../samples/scenario.yaml', import.meta.url), 'utf8');
+    const docs = sample.split(/^---$/m);
+    const many = docs.flatMap((d) => (/^kind: Optimizer$/m.test(d) ? Array.from({ length: 100 }, (_, i) => d.replace(/^( {2}name: )(\S+)$/m, `$1$2-${i}`)) : [d]));
+    const file = join(dir, 'many.yaml');
+    await writeFile(file, many.join('---'));
+    const child = spawn(process.execPath, [infernoBin, 'plan', '--mode', 'unlimited', '--output', 'json', '--file', file], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (b: Buffer) => { stderr += b.toString(); });
+    child.stdout.once('data', () => { child.stdout.destroy(); });
+    const code = await new Promise<number | null>((ok) => child.on('exit', ok));
+    assert.equal(code, 0, stderr);
+    assert.doesNotMatch(stderr, /EPIPE|at .*\.js:\d+/);
   });
 });

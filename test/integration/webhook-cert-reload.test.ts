@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import { connect } from 'node:tls';
 import { startHttpsServer } from '../../src/http/https-server.js';
 import { createAdmissionMetrics } from '../../src/metrics/admission.js';
-import { createWebhookApp } from '../../src/webhook/app.js';
+import { createWebhookApp } from '../../src/http/webhook-app.js';
 import type { TestPki } from '../support/https.js';
 import { call, createTestPki, writePki } from '../support/https.js';
 

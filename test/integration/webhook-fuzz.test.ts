@@ -6,13 +6,15 @@
 import assert from 'node:assert/strict';
 import { Agent } from 'node:https';
 import { after, before, test } from 'node:test';
-import { createAdmissionRoutes } from '../../src/webhook/handlers.js';
+import { createAdmissionRoutes } from '../../src/http/admission-routes.js';
 import type { AdmissionRoute } from '../../src/webhook/types.js';
 import { patch } from '../../src/webhook/types.js';
-import { emptySnapshot, staticView } from '../../src/webhook/view.js';
+import { emptySnapshot, staticView } from '../../src/cluster/snapshot.js';
 import { rng } from '../support/assert.js';
 import type { TestWebhook } from '../support/https.js';
 import { call, startTestWebhook } from '../support/https.js';
+import { Annotation, Label } from '../../src/domain/keys.js';
+import { BodyLimits } from '../../src/domain/limits.js';
 
 const seed = Number(process.env['FUZZ_SEED'] ?? 20261128);
 const cases = Number(process.env['FUZZ_CASES'] ?? 2500);
@@ -38,7 +40,7 @@ function base(uid: string): Json {
       object: {
         apiVersion: 'apps/v1',
         kind: 'Deployment',
-        metadata: { name: 'granite-13b', namespace: 'models', labels: { 'inferno.llmd.ai/managed': 'true', app: 'granite' }, annotations: { 'inferno.llmd.ai/optimizer': 'granite-13b' } },
+        metadata: { name: 'granite-13b', namespace: 'models', labels: { [Label.managed]: 'true', app: 'granite' }, annotations: { [Annotation.optimizer]: 'granite-13b' } },
         spec: {
           replicas: 1,
           selector: { matchLabels: { app: 'granite' } },
@@ -147,6 +149,21 @@ function makeCase(r: Rng, i: number, routes: readonly string[]): Case {
   return { text: mutateText(r, text), contentType, route: pick(r, routes) };
 }
 
+/** Nesting depth and count of `{`, `[` and `,` outside strings (an unterminated string runs to the end). */
+function structure(text: string): { depth: number; values: number } {
+  const bare = text.replace(/"(?:[^"\\]|\\[\s\S])*"/g, '');
+  const open = bare.indexOf('"');
+  let depth = 0;
+  let deepest = 0;
+  let values = 0;
+  for (const ch of open >= 0 ? bare.slice(0, open) : bare) {
+    if (ch === '{' || ch === '[') deepest = Math.max(deepest, ++depth);
+    else if (ch === '}' || ch === ']') depth--;
+    if (ch === '{' || ch === '[' || ch === ',') values++;
+  }
+  return { depth: deepest, values };
+}
+
 /** What the server must answer, derived from the bytes alone. */
 function expected(c: Case): { status: 200; uid: string } | { status: 400 | 413 | 415; code: string } {
   const bytes = Buffer.isBuffer(c.text) ? c.text : Buffer.from(c.text);
@@ -154,6 +171,8 @@ function expected(c: Case): { status: 200; uid: string } | { status: 400 | 413 |
   if (bytes.length === 0) return { status: 400, code: 'NOT_ADMISSION_REVIEW' }; // body-parser reads an empty body as {}
   if (bytes.length > 7 * 1024 * 1024) return { status: 413, code: 'PAYLOAD_TOO_LARGE' };
   const text = bytes.toString('utf8');
+  const shape = structure(text);
+  if (shape.depth > BodyLimits.maxDepth || shape.values > BodyLimits.maxValues) return { status: 413, code: 'BODY_TOO_COMPLEX' };
   let parsed: unknown;
   try {
     if (!/^[ \t\n\r]*[[{]/.test(text)) throw new SyntaxError('strict: objects and arrays only');

@@ -8,6 +8,7 @@ import type { AdmissionRequest, AdmissionRoute, JsonPatchOp, Verdict } from '../
 import { allow, deny, patch } from '../../src/webhook/types.js';
 import type { TestWebhook } from '../support/https.js';
 import { call, deploymentRequest, review, startTestWebhook } from '../support/https.js';
+import { Label } from '../../src/domain/keys.js';
 
 interface ReviewBody {
   apiVersion: string;
@@ -17,7 +18,7 @@ interface ReviewBody {
 interface ErrorBody { error: { code: string; message: string } }
 
 const ops: JsonPatchOp[] = [
-  { op: 'add', path: '/metadata/labels', value: { 'inferno.llmd.ai/accelerator': 'A100' } },
+  { op: 'add', path: '/metadata/labels', value: { [Label.accelerator]: 'A100' } },
   { op: 'add', path: '/spec/template/spec/nodeSelector', value: { 'nvidia.com/gpu.product': 'NVIDIA-A100-SXM4-80GB' } },
 ];
 const seen: AdmissionRequest[] = [];
@@ -67,7 +68,7 @@ describe('AdmissionReview round trips', () => {
   test('allow echoes the uid and the warnings; the handler sees the request fields and the raw object', async () => {
     const object = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'granite', creationTimestamp: null, labels: { a: 'b' } }, spec: { x: [1, { y: null }] }, status: {} };
     const oldObject = { kind: 'Deployment', metadata: { name: 'granite' } };
-    const r = reviewOf(await post('/allow', { ...review(deploymentRequest('uid-allow', { object, oldObject, operation: 'UPDATE', dryRun: true })), unexpected: { field: 1 } }));
+    const r = reviewOf(await post('/allow', { ...review(deploymentRequest('uid-allow', { name: 'granite', object, oldObject, operation: 'UPDATE', dryRun: true })), unexpected: { field: 1 } }));
     assert.deepEqual(r.response, { uid: 'uid-allow', allowed: true, warnings: ['looked at it'] });
     const got = seen.at(-1);
     assert.ok(got !== undefined);

@@ -17,3 +17,6 @@ export function rng(seed: number): () => number {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
+
+/** A map key as one RFC 6901 JSON Pointer segment: `~` first, then `/`. */
+export const pointerKey = (key: string): string => key.replace(/~/g, '~0').replace(/\//g, '~1');

@@ -1,12 +1,12 @@
 // A hand-built cluster view for admission tests: catalog, classes and Optimizers as a platform team would apply.
-import { readFileSync } from 'node:fs';
-import type { OptimizerResource } from '../../src/config/resources.js';
-import { OptimizerSchema } from '../../src/config/resources.js';
-import type { ClassIndex } from '../../src/config/scenario.js';
-import type { Accelerator, Capacity, ServiceClass } from '../../src/config/schema.js';
-import type { AdmissionRequest } from '../../src/webhook/types.js';
-import type { ClusterSnapshot, ClusterView } from '../../src/webhook/view.js';
-import { staticView } from '../../src/webhook/view.js';
+import type { OptimizerResource } from '../../src/cluster/resources.js';
+import { OptimizerSchema } from '../../src/cluster/resources.js';
+import type { ClassIndex } from '../../src/cluster/config-maps.js';
+import type { Accelerator, Capacity, ServiceClass } from '../../src/domain/types.js';
+import type { ClusterSnapshot, ClusterView } from '../../src/cluster/snapshot.js';
+import { snapshotOf, staticView } from '../../src/cluster/snapshot.js';
+import { inventoryOf } from '../../src/cluster/inventory.js';
+import type { ControllerSettings } from '../../src/cluster/config-maps.js';
 
 export const catalog: Accelerator[] = [
   { name: 'A100', type: 'A100', multiplicity: 1, cost: 180, device: 'NVIDIA-A100-SXM4-80GB', labelKey: 'nvidia.com/gpu.product', resource: 'nvidia.com/gpu' },
@@ -44,27 +44,27 @@ export function graniteOptimizer(overrides: { status?: Record<string, unknown>; 
   });
 }
 
-export function snapshot(over: Partial<ClusterSnapshot> = {}): ClusterSnapshot {
-  const free: Capacity = { A100: 32, H100: 16, MI300X: 16 };
-  return { accelerators: catalog, classes: classIndex(premium), controller: { options: {} }, freeCapacity: free, ...over };
+export interface SnapshotParts {
+  readonly accelerators?: readonly Accelerator[];
+  readonly classes?: ClassIndex;
+  readonly controller?: ControllerSettings;
+  /** free GPU units per accelerator type: one node per type with that many, no pods */
+  readonly free?: Capacity;
+}
+
+/** A snapshot as the cluster view builds it, from a catalog and a node per GPU type. */
+export function snapshot(over: SnapshotParts = {}): ClusterSnapshot {
+  const accelerators = over.accelerators ?? catalog;
+  const free = over.free ?? { A100: 32, H100: 16, MI300X: 16 };
+  const nodes = Object.entries(free).flatMap(([type, units]) => {
+    const acc = accelerators.find((a) => a.type === type && a.device !== undefined && a.labelKey !== undefined && a.resource !== undefined);
+    return acc?.labelKey !== undefined && acc.device !== undefined && acc.resource !== undefined
+      ? [{ name: `node-${type.toLowerCase()}`, labels: { [acc.labelKey]: acc.device }, unschedulable: false, allocatable: units > 0 ? { [acc.resource]: units } : {} }]
+      : [];
+  });
+  return snapshotOf({ accelerators, classes: over.classes ?? classIndex(premium), controller: over.controller ?? { options: {} } }, inventoryOf(nodes));
 }
 
 export const view = (snap: ClusterSnapshot = snapshot(), optimizers: OptimizerResource[] = [graniteOptimizer()]): ClusterView => staticView(snap, optimizers);
 
-/** A sample AdmissionReview's request as the transport hands it over, deep-copied per call. */
-export function sampleRequest(file: string, edit: (object: Record<string, unknown>, req: Record<string, unknown>) => void = () => undefined): AdmissionRequest {
-  const review = JSON.parse(readFileSync(new URL(`../../samples/admission/${file}`, import.meta.url), 'utf8')) as { request: Record<string, unknown> };
-  const r = review.request;
-  const object = r['object'] as Record<string, unknown>;
-  edit(object, r);
-  return {
-    uid: String(r['uid']),
-    kind: r['kind'] as AdmissionRequest['kind'],
-    operation: r['operation'] as AdmissionRequest['operation'],
-    namespace: r['namespace'] as string | undefined,
-    name: r['name'] as string | undefined,
-    dryRun: r['dryRun'] === true,
-    object,
-    oldObject: r['oldObject'] ?? undefined,
-  };
-}
+export { sampleRequest } from './admission.js';

@@ -11,8 +11,8 @@ import type { AdmissionMetrics } from '../../src/metrics/admission.js';
 import { createAdmissionMetrics } from '../../src/metrics/admission.js';
 import type { PemPair } from '../../src/tls/forge.js';
 import { createCertificateAuthority, createServingCertificate, localSans } from '../../src/tls/forge.js';
-import { createWebhookApp } from '../../src/webhook/app.js';
-import type { WebhookLog } from '../../src/webhook/app.js';
+import { createWebhookApp } from '../../src/http/webhook-app.js';
+import type { WebhookLog } from '../../src/http/webhook-app.js';
 import type { AdmissionRoute } from '../../src/webhook/types.js';
 
 export interface TestPki { readonly ca: PemPair; readonly leaf: PemPair }
@@ -68,24 +68,7 @@ export function call(port: number, ca: string, c: Call): Promise<Reply> {
   });
 }
 
-export function review(request: Record<string, unknown>): Record<string, unknown> {
-  return { apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', request };
-}
-
-export function deploymentRequest(uid: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
-  return {
-    uid,
-    kind: { group: 'apps', version: 'v1', kind: 'Deployment' },
-    resource: { group: 'apps', version: 'v1', resource: 'deployments' },
-    operation: 'CREATE',
-    namespace: 'models',
-    name: 'granite',
-    userInfo: { username: 'kubernetes-admin', groups: ['system:masters'] },
-    object: { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'granite', namespace: 'models' }, spec: { template: { spec: { containers: [{ name: 'vllm' }] } } } },
-    dryRun: false,
-    ...extra,
-  };
-}
+export { deploymentRequest, review } from './admission.js';
 
 export interface TestWebhook {
   readonly port: number;

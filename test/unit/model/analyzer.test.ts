@@ -3,9 +3,11 @@ import { describe, test } from 'node:test';
 import type { ServiceParams } from '../../../src/model/analyzer.js';
 import { createAnalyzer } from '../../../src/model/analyzer.js';
 import { bisect } from '../../../src/model/bisect.js';
+import { findRoot } from '../../../src/model/root.js';
+import type { ServiceCurve } from '../../../src/model/chain.js';
 import { solveChain } from '../../../src/model/chain.js';
 import { fitDecode } from '../../../src/model/estimate.js';
-import { assertClose } from '../../support/assert.js';
+import { assertClose, rng } from '../../support/assert.js';
 
 function analyzer(kind: 'v1' | 'v2', p: ServiceParams) {
   const a = createAnalyzer(kind, p);
@@ -114,17 +116,41 @@ describe('queue analyzer, upstream cases (model-and-solver.md §13)', () => {
   });
 });
 
+/** Reference: the chain summed term by term in log space (the pre-§15 implementation), for any μ_1..μ_N. */
+function referenceChain(lambda: number, mu: readonly number[], states: number) {
+  const n = mu.length;
+  const lp = [0];
+  for (let j = 1; j <= n; j++) lp.push((lp[j - 1] ?? 0) + Math.log(lambda) - Math.log(mu[j - 1] ?? 1));
+  // beyond N each step adds the same q: multiply it out rather than accumulate rounding
+  const q = Math.log(lambda) - Math.log(mu[n - 1] ?? 1);
+  for (let j = n + 1; j <= states; j++) lp.push((lp[n] ?? 0) + (j - n) * q);
+  const max = lp.reduce((a, b) => Math.max(a, b), -Infinity);
+  const w = lp.map((x) => Math.exp(x - max));
+  const total = w.reduce((a, b) => a + b, 0);
+  const p = w.map((x) => x / total);
+  const pFull = p[states] ?? 0;
+  return {
+    throughput: lambda * (1 - pFull),
+    inSystem: p.reduce((s, x, j) => s + j * x, 0),
+    inService: p.reduce((s, x, j) => s + Math.min(j, n) * x, 0),
+    p0: p[0] ?? 0,
+    pFull,
+  };
+}
+
+const muOf = (c: ServiceCurve): number[] => Array.from({ length: c.n }, (_, i) => (i + 1) / (c.a + c.b * (i + 1)));
+
 describe('birth–death chain', () => {
   test('probabilities sum to one and match a direct evaluation on a small chain', () => {
-    const mu = [0, 1, 1.8, 2.4];
-    const logMu = mu.map((m, i) => (i === 0 ? 0 : Math.log(m)));
+    const curve = { a: 0.5, b: 0.3, n: 3 };
+    const mu = muOf(curve);
     const lambda = 1.5;
     const k = 7;
     const p = [1];
-    for (let j = 1; j <= k; j++) p.push((p[j - 1] ?? 0) * lambda / (mu[Math.min(j, 3)] ?? 1));
+    for (let j = 1; j <= k; j++) p.push((p[j - 1] ?? 0) * lambda / (mu[Math.min(j, 3) - 1] ?? 1));
     const total = p.reduce((a, b) => a + b, 0);
     const norm = p.map((x) => x / total);
-    const c = solveChain(lambda, logMu, k);
+    const c = solveChain(lambda, curve, k);
     assertClose(c.p0, norm[0] ?? 0, 1e-12);
     assertClose(c.pFull, norm[k] ?? 0, 1e-12);
     assertClose(c.inSystem, norm.reduce((s, x, j) => s + j * x, 0), 1e-12);
@@ -132,17 +158,41 @@ describe('birth–death chain', () => {
     assertClose(c.throughput, lambda * (1 - (norm[k] ?? 0)), 1e-12);
   });
 
+  test('agrees with the term-by-term sum to 1e-11 across loads, batch sizes and queue lengths', () => {
+    const r = rng(99);
+    let cases = 0;
+    for (let i = 0; i < 400; i++) {
+      const n = 1 + Math.floor(r() ** 2 * 2000);
+      const curve = { a: r() < 0.1 ? 0 : 1 + r() * 5000, b: r() < 0.1 ? 0 : r() * 400, n };
+      if (curve.a + curve.b === 0) continue;
+      const states = r() < 0.15 ? n : n + Math.floor(r() * 12 * n);
+      const muN = n / (curve.a + curve.b * n);
+      // from nearly idle to overloaded, with many points right at saturation where the tail is nearly flat
+      const lambda = muN * ([1e-4, 0.05, 0.5, 0.9, 0.999, 0.999999, 1, 1.000001, 1.01, 3][i % 10] ?? 1);
+      const fast = solveChain(lambda, curve, states);
+      const ref = referenceChain(lambda, muOf(curve), states);
+      const label = `case ${i}: λ=${lambda} ${JSON.stringify(curve)} K=${states}`;
+      assertClose(fast.throughput, ref.throughput, 1e-11, `${label} throughput`);
+      assertClose(fast.inSystem, ref.inSystem, 1e-11, `${label} L`);
+      assertClose(fast.inService, ref.inService, 1e-11, `${label} L_s`);
+      assertClose(fast.p0, ref.p0, 1e-9, `${label} p0`, 1e-16); // below 1e-16 a probability cannot change 1 − p
+      assertClose(fast.pFull, ref.pFull, 1e-9, `${label} pFull`, 1e-16);
+      cases += 1;
+    }
+    assert.ok(cases > 300);
+  });
+
   test('stays finite where a direct product overflows (10^5 states, heavy and light load)', () => {
     const n = 4096;
-    const logMu = [0, ...Array.from({ length: n }, (_, i) => Math.log((i + 1) * 1e-3))];
+    const curve = { a: 1000, b: 0, n }; // μ_n = n·1e-3
     for (const lambda of [1e-9, 1, 50, 1e6]) {
-      const c = solveChain(lambda, logMu, 100_000);
+      const c = solveChain(lambda, curve, 100_000);
       for (const v of Object.values(c)) assert.ok(Number.isFinite(v), `λ=${lambda}: ${JSON.stringify(c)}`);
       assert.ok(c.p0 >= 0 && c.p0 <= 1 && c.pFull >= 0 && c.pFull <= 1);
       assert.ok(c.inService <= n + 1e-9 && c.inSystem <= 100_000 + 1e-6);
     }
     // Overloaded: the batch is always full, so the throughput is the full-batch service rate μ_N.
-    const heavy = solveChain(1e6, logMu, 100_000);
+    const heavy = solveChain(1e6, curve, 100_000);
     assertClose(heavy.throughput, n * 1e-3, 1e-9, 'throughput = μ_N');
     assertClose(heavy.inService, n, 1e-9, 'batch always full');
   });
@@ -164,6 +214,76 @@ describe('bisection', () => {
   test('reports unattainable (-1) and never-binding (+1) targets', () => {
     assert.deepEqual(bisect((x) => x + 1, 0, 10, 0.5), { x: 0, indicator: -1 });
     assert.deepEqual(bisect((x) => x + 1, 0, 10, 20), { x: 10, indicator: 1 });
+  });
+});
+
+describe('root finder (Brent, with the bisection contract of §3.1–3.2)', () => {
+  test('same end checks and indicators as bisection', () => {
+    assert.deepEqual(findRoot((x) => x + 1, 0, 10, 0.5), { x: 0, indicator: -1 });
+    assert.deepEqual(findRoot((x) => x + 1, 0, 10, 20), { x: 10, indicator: 1 });
+    assert.deepEqual(findRoot((x) => x + 1, 0, 10, 1), { x: 0, indicator: 0 });
+    assert.deepEqual(findRoot((x) => x + 1, 0, 10, 11), { x: 10, indicator: 0 });
+  });
+
+  test('meets |f(x) − target| ≤ 1e-6·target in far fewer evaluations, on smooth and on steep functions', () => {
+    const r = rng(3);
+    let brent = 0;
+    let halving = 0;
+    for (let i = 0; i < 300; i++) {
+      const c = 1 + r() * 10;
+      const p = 0.5 + r() * 4;
+      // x^p, an exponential, and a queue-like blow-up 1/(c − x) near the top of the range
+      const fs = [(x: number) => x ** p, (x: number) => Math.exp(p * x / c), (x: number) => 1 / (c * (1 + 1e-3) - x)];
+      const f = fs[i % 3] ?? fs[0];
+      if (f === undefined) continue;
+      const target = f(c * (0.01 + 0.98 * r()));
+      let calls = 0;
+      const counted = (x: number): number => {
+        calls += 1;
+        return f(x);
+      };
+      const got = findRoot(counted, 0, c, target);
+      assert.equal(got.indicator, 0);
+      assert.ok(Math.abs(f(got.x) - target) <= 1e-6 * target, `case ${i}: f(${got.x}) = ${f(got.x)}, target ${target}`);
+      brent += calls;
+      calls = 0;
+      bisect(counted, 0, c, target);
+      halving += calls;
+    }
+    assert.ok(brent * 2 < halving, `Brent ${brent} evaluations vs bisection ${halving}`);
+  });
+
+  test('a constant latency (ITL with a batch of 1) never binds, even when rounding makes its ends differ', () => {
+    // With N = 1 the batch a request sees is always 1, so ITL = α + β at every rate. Read as "decreasing" by rounding
+    // noise, the target would land below the range's low end and size the server for the lowest rate.
+    for (const [alpha, beta] of [[98, 0.0005080305577], [20.58, 0.41], [7.77, 0.15], [33.3, 1.7]] as const) {
+      const a = analyzer('v2', { alpha, beta, gamma: alpha * 8, delta: beta / 32, maxBatch: 1, inTokens: 3790, outTokens: 1819 });
+      const s = ok(a.size({ ttft: 0, itl: (alpha + beta) * 1.4, tps: 0, ttw: 0 }));
+      assert.equal(s.rateITL, a.maxRate, `α ${alpha}: ITL never binds`);
+    }
+    assert.deepEqual(findRoot(() => 98.00050803055767, 0, 1, 136), { x: 1, indicator: 1 });
+    assert.deepEqual(findRoot((x) => (x < 0.5 ? 98.00050803055777 : 98.00050803055767), 0, 1, 136), { x: 1, indicator: 1 });
+  });
+
+  test('Size finds a rate whose binding latency is the target within 1e-6, on random profiles', () => {
+    const r = rng(11);
+    let binding = 0;
+    for (let i = 0; i < 200; i++) {
+      const alpha = 5 + r() * 40;
+      const beta = alpha * (0.005 + r() * 0.3);
+      const params = { alpha, beta, gamma: alpha * 8, delta: beta / 32, maxBatch: 1 + Math.floor(r() ** 2 * 2000), inTokens: Math.floor(r() * 4000), outTokens: 1 + Math.floor(r() * 2000) };
+      const a = analyzer('v2', params);
+      const lone = ok(a.analyze(a.maxRate * 1e-4));
+      const targets = { ttft: lone.ttft * (1 + r() * 20), itl: lone.itl * (1 + r() * 2), tps: 0, ttw: 0 };
+      const s = ok(a.size(targets));
+      for (const [name, rate, target] of [['ttft', s.rateTTFT, targets.ttft], ['itl', s.rateITL, targets.itl]] as const) {
+        if (rate >= a.maxRate) continue;
+        const m = ok(a.analyze(rate));
+        binding += 1;
+        assertClose(m[name], target, 1e-6, `case ${i} ${name} ${JSON.stringify(params)}`);
+      }
+    }
+    assert.ok(binding > 150, `only ${binding} binding targets`);
   });
 });
 

@@ -3,6 +3,8 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { maxWarningLength, readAdmissionReview, reviewResponse, shortCircuit } from '../../../src/webhook/admission.js';
 import { allow, deny, patch } from '../../../src/webhook/types.js';
+import { Annotation } from '../../../src/domain/keys.js';
+import { pointerKey } from '../../support/assert.js';
 
 const request = (extra: Record<string, unknown> = {}): Record<string, unknown> => ({
   uid: '705ab4f5-6393-11e8-b7cc-42010a800002',
@@ -110,7 +112,7 @@ describe('reviewResponse', () => {
   });
 
   test('patch: JSONPatch and base64 of the JSON operations', () => {
-    const ops = [{ op: 'add', path: '/metadata/annotations/inferno.llmd.ai~1decision', value: '{"acc":"A100"}' }] as const;
+    const ops = [{ op: 'add', path: `/metadata/annotations/${pointerKey(Annotation.decision)}`, value: '{"acc":"A100"}' }] as const;
     const r = reviewResponse('u3', patch(ops));
     assert.equal(r.response.patchType, 'JSONPatch');
     assert.equal(r.response.patch, Buffer.from(JSON.stringify(ops)).toString('base64'));

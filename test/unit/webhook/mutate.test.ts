@@ -3,11 +3,14 @@ import { describe, test } from 'node:test';
 import jsonpatch from 'fast-json-patch';
 import type { Operation as PatchOperation } from 'fast-json-patch';
 import { solve } from '../../../src/solver/index.js';
-import type { System } from '../../../src/config/schema.js';
-import { serverFromOptimizer } from '../../../src/config/scenario.js';
+import type { System } from '../../../src/domain/types.js';
+import { serverFromOptimizer } from '../../../src/cluster/optimizer.js';
 import { mutateDeployment } from '../../../src/webhook/mutate.js';
 import type { JsonPatchOp, Verdict } from '../../../src/webhook/types.js';
 import { catalog, graniteOptimizer, premium, sampleRequest, snapshot, view } from '../../support/cluster.js';
+import { Annotation, Label } from '../../../src/domain/keys.js';
+import { BatchSizeEnv, MaxNumSeqsFlag } from '../../../src/placement/pod-template.js';
+import { pointerKey } from '../../support/assert.js';
 
 const byPath = (a: JsonPatchOp, b: JsonPatchOp): number => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
 const opsOf = (v: Verdict): JsonPatchOp[] => {
@@ -34,15 +37,15 @@ describe('mutate Deployment (CREATE of the sample AdmissionReview)', () => {
     const req = sampleRequest('deployment-create.json', (o) => {
       (o['spec'] as { replicas: number }).replicas = 3;
     });
-    const a = expectedDecision(snapshot().freeCapacity);
+    const a = expectedDecision(snapshot().capacity.free);
     assert.equal(a.accelerator, 'A100', 'one A100 (180 ¢/h) carries 120 rpm within the SLO; the others cost more');
     const decision = JSON.parse((opsOf(mutateDeployment(req, view())).find((o) => o.path.endsWith('decision'))?.value as string | undefined) ?? '{}') as Record<string, unknown>;
     const expected: JsonPatchOp[] = [
-      { op: 'add', path: '/metadata/annotations/inferno.llmd.ai~1decision', value: JSON.stringify(decision) },
+      { op: 'add', path: `/metadata/annotations/${pointerKey(Annotation.decision)}`, value: JSON.stringify(decision) },
       { op: 'replace', path: '/spec/replicas', value: 1 },
-      { op: 'add', path: '/spec/template/metadata/labels/inferno.llmd.ai~1accelerator', value: 'A100' },
-      { op: 'add', path: '/spec/template/spec/containers/0/args/5', value: '--max-num-seqs=$(INFERNO_MAX_BATCH_SIZE)' },
-      { op: 'add', path: '/spec/template/spec/containers/0/env/1', value: { name: 'INFERNO_MAX_BATCH_SIZE', value: String(a.maxBatch) } },
+      { op: 'add', path: `/spec/template/metadata/labels/${pointerKey(Label.accelerator)}`, value: 'A100' },
+      { op: 'add', path: '/spec/template/spec/containers/0/args/5', value: `${MaxNumSeqsFlag}=$(${BatchSizeEnv})` },
+      { op: 'add', path: '/spec/template/spec/containers/0/env/1', value: { name: BatchSizeEnv, value: String(a.maxBatch) } },
       { op: 'add', path: '/spec/template/spec/containers/0/resources/limits/nvidia.com~1gpu', value: '1' },
       { op: 'add', path: '/spec/template/spec/containers/0/resources/requests/nvidia.com~1gpu', value: '1' },
       { op: 'add', path: '/spec/template/spec/nodeSelector', value: { 'nvidia.com/gpu.product': 'NVIDIA-A100-SXM4-80GB' } },
@@ -53,6 +56,7 @@ describe('mutate Deployment (CREATE of the sample AdmissionReview)', () => {
       accelerator: 'A100', maxBatch: a.maxBatch, replicas: a.numReplicas, costCentsPerHour: a.cost,
       itlMs: Number(a.itlAverage.toFixed(3)), ttftMs: Number(a.ttftAverage.toFixed(3)), sloMet: true,
       load: { arrivalRate: 120, avgInTokens: 512, avgOutTokens: 256, source: 'status' },
+      batch: { maxNumSeqs: a.maxBatch, appliedBy: 'inferno', at: ['args[5]'] },
     });
   });
 
@@ -65,9 +69,9 @@ describe('mutate Deployment (CREATE of the sample AdmissionReview)', () => {
   });
 
   test('reinvocation is stable under capacity pressure too (best effort keeps its size)', () => {
-    const snap = snapshot({ freeCapacity: { A100: 0, H100: 0, MI300X: 1 }, controller: { options: { saturationPolicy: 'PriorityExhaustive' } } });
+    const snap = snapshot({ free: { A100: 0, H100: 0, MI300X: 1 }, controller: { options: { saturationPolicy: 'PriorityExhaustive' } } });
     const req = sampleRequest('deployment-create.json', (o) => {
-      ((o['metadata'] as Record<string, Record<string, string>>)['annotations'] ?? {})['inferno.llmd.ai/optimizer'] = 'busy';
+      ((o['metadata'] as Record<string, Record<string, string>>)['annotations'] ?? {})[Annotation.optimizer] = 'busy';
     });
     const busy = graniteOptimizer({ name: 'busy', status: { load: { arrivalRate: 2400, avgInTokens: 512, avgOutTokens: 256 } } });
     const first = mutateDeployment(req, view(snap, [busy]));
@@ -82,16 +86,16 @@ describe('mutate Deployment (CREATE of the sample AdmissionReview)', () => {
       const vllm = spec.containers[1];
       assert.ok(vllm !== undefined);
       vllm.args.push('--max-num-seqs', '256');
-      vllm.env.push({ name: 'INFERNO_MAX_BATCH_SIZE', value: '7' });
-      ((o['metadata'] as Record<string, Record<string, string>>)['annotations'] ?? {})['inferno.llmd.ai/container'] = 'vllm';
+      vllm.env.push({ name: BatchSizeEnv, value: '7' });
+      ((o['metadata'] as Record<string, Record<string, string>>)['annotations'] ?? {})[Annotation.container] = 'vllm';
     });
     const ops = opsOf(mutateDeployment(req, view()));
     const patched = apply(req.object, ops) as { spec: { template: { spec: { containers: { name: string; args: string[]; env: { name: string; value: string }[] }[] } } } };
     const vllm = patched.spec.template.spec.containers[1];
     assert.equal(vllm?.name, 'vllm');
-    assert.deepEqual(vllm.args.filter((x) => x.startsWith('--max-num-seqs')), ['--max-num-seqs=$(INFERNO_MAX_BATCH_SIZE)']);
+    assert.deepEqual(vllm.args.filter((x) => x.startsWith('--max-num-seqs')), [`${MaxNumSeqsFlag}=$(${BatchSizeEnv})`]);
     assert.equal(vllm.args.includes('256'), false);
-    assert.deepEqual(vllm.env.filter((e) => e.name === 'INFERNO_MAX_BATCH_SIZE').length, 1);
+    assert.deepEqual(vllm.env.filter((e) => e.name === BatchSizeEnv).length, 1);
     assert.ok(ops.every((o) => !o.path.startsWith('/spec/template/spec/containers/0/')), 'the sidecar is untouched');
   });
 
@@ -110,21 +114,25 @@ describe('mutate Deployment (CREATE of the sample AdmissionReview)', () => {
       ((o['spec'] as { template: { spec: Record<string, unknown> } }).template.spec)['nodeSelector'] = { 'nvidia.com/gpu.product': 'NVIDIA-H100-80GB-HBM3' };
     });
     const ops = opsOf(mutateDeployment(req, view()));
-    assert.ok(ops.some((o) => o.path === '/spec/template/metadata/labels/inferno.llmd.ai~1accelerator' && o.value === 'H100'), JSON.stringify(ops));
+    assert.ok(ops.some((o) => o.path === `/spec/template/metadata/labels/${pointerKey(Label.accelerator)}` && o.value === 'H100'), JSON.stringify(ops));
     assert.ok(!ops.some((o) => o.path.startsWith('/spec/template/spec/nodeSelector')), 'the selector already says H100');
   });
 
   test('limited capacity: a full GPU type is skipped', () => {
-    const ops = opsOf(mutateDeployment(sampleRequest('deployment-create.json'), view(snapshot({ freeCapacity: { A100: 32, H100: 16, MI300X: 0 } }))));
-    const label = ops.find((o) => o.path.endsWith('inferno.llmd.ai~1accelerator'))?.value;
-    assert.ok(label === 'A100' || label === 'H100' || label === '2xA100', `chose ${String(label)}`);
+    const full = { A100: 0, H100: 16, MI300X: 16 };
+    // The cheapest accelerator with room is the answer; with the A100s free it would have been an A100.
+    assert.equal(expectedDecision({ A100: 32, H100: 16, MI300X: 16 }).accelerator, 'A100');
+    const expected = expectedDecision(full).accelerator;
+    assert.notEqual(expected.endsWith('A100'), true);
+    const ops = opsOf(mutateDeployment(sampleRequest('deployment-create.json'), view(snapshot({ free: full }))));
+    assert.equal(ops.find((o) => o.path === `/spec/template/metadata/labels/${pointerKey(Label.accelerator)}`)?.value, expected);
   });
 
   test('expected load from annotations when the Optimizer has no observed load; zero load otherwise', () => {
     const noStatus = graniteOptimizer({ status: {} });
     const req = sampleRequest('deployment-create.json', (o) => {
       Object.assign((o['metadata'] as Record<string, Record<string, string>>)['annotations'] ?? {}, {
-        'inferno.llmd.ai/expected-rpm': '6000', 'inferno.llmd.ai/avg-input-tokens': '512', 'inferno.llmd.ai/avg-output-tokens': '256',
+        [Annotation.expectedRpm]: '6000', [Annotation.avgInputTokens]: '512', [Annotation.avgOutputTokens]: '256',
       });
     });
     const ops = opsOf(mutateDeployment(req, view(snapshot(), [noStatus])));
@@ -141,7 +149,7 @@ describe('mutate Deployment (CREATE of the sample AdmissionReview)', () => {
       [view(snapshot(), []), () => undefined, /Optimizer models\/granite-13b not found; admitted unchanged/],
       [view(snapshot({ classes: { byName: new Map(), byRef: new Map() } })), () => undefined, /service class "Premium" does not exist/],
       [view(), (o) => { ((o['spec'] as { template: { spec: Record<string, unknown> } }).template.spec)['nodeSelector'] = { 'nvidia.com/gpu.product': 'NVIDIA-L4' }; }, /nodeSelector nvidia.com\/gpu.product=NVIDIA-L4 matches no profiled accelerator/],
-      [view(snapshot({ freeCapacity: {} })), () => undefined, /no placement for models\/granite-13b: no capacity/],
+      [view(snapshot({ free: {} })), () => undefined, /no placement for models\/granite-13b: no capacity/],
       [view(), (o) => { (o['spec'] as { template: { spec: Record<string, unknown> } }).template.spec['containers'] = []; }, /not a Deployment it can place/],
     ];
     for (const [v, edit, message] of cases) {
@@ -153,7 +161,7 @@ describe('mutate Deployment (CREATE of the sample AdmissionReview)', () => {
 
   test('ignores Deployments without the opt-in label, and DELETE', () => {
     const plain = sampleRequest('deployment-create.json', (o) => {
-      delete ((o['metadata'] as Record<string, Record<string, string>>)['labels'] ?? {})['inferno.llmd.ai/managed'];
+      Reflect.deleteProperty((o['metadata'] as Record<string, Record<string, string>>)['labels'] ?? {}, Label.managed);
     });
     assert.deepEqual(mutateDeployment(plain, view()), { type: 'allow', warnings: [] });
     assert.deepEqual(mutateDeployment({ ...sampleRequest('deployment-create.json'), operation: 'DELETE' }, view()), { type: 'allow', warnings: [] });

@@ -3,6 +3,7 @@ import { describe, test } from 'node:test';
 import type { AdmissionRequest } from '../../../src/webhook/types.js';
 import { validateConfigMap, validateOptimizer } from '../../../src/webhook/validate.js';
 import { premium, snapshot, view } from '../../support/cluster.js';
+import { DefaultNamespace, Label } from '../../../src/domain/keys.js';
 
 const optimizer = (spec: Record<string, unknown>, extra: Record<string, unknown> = {}): Record<string, unknown> => ({
   apiVersion: 'llmd.ai/v1alpha1', kind: 'Optimizer', metadata: { name: 'granite-13b', namespace: 'models' },
@@ -73,30 +74,30 @@ describe('validate Optimizer', () => {
 describe('validate inferno ConfigMaps', () => {
   const cm = (role: string, data: Record<string, string>): AdmissionRequest => ({
     uid: 'u2', kind: { group: '', version: 'v1', kind: 'ConfigMap' }, operation: 'UPDATE', namespace: 'inferno-system', name: 'c', dryRun: false, oldObject: undefined,
-    object: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c', labels: { 'inferno.llmd.ai/config': role } }, data },
+    object: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c', labels: { [Label.config]: role } }, data },
   });
 
   test('a broken service-class YAML is rejected with the key and line at fault', () => {
-    const v = validateConfigMap(cm('service-classes', { 'premium.yaml': 'name: Premium\npriority: 1\ndata:\n  - {model: m, slo-itl: 40\n' }));
+    const v = validateConfigMap(cm('service-classes', { 'premium.yaml': 'name: Premium\npriority: 1\ndata:\n  - {model: m, slo-itl: 40\n' }), DefaultNamespace);
     assert.ok(v.type === 'deny');
     assert.match(v.message, /data\["premium\.yaml"\]: invalid YAML at line \d+/);
   });
 
   test('schema problems inside an entry give the field path', () => {
-    const v = validateConfigMap(cm('service-classes', { 'premium.yaml': 'name: Premium\npriority: 0\ndata:\n  - {model: m, slo-itl: -4}\n' }));
+    const v = validateConfigMap(cm('service-classes', { 'premium.yaml': 'name: Premium\npriority: 0\ndata:\n  - {model: m, slo-itl: -4}\n' }), DefaultNamespace);
     assert.ok(v.type === 'deny');
     assert.match(v.message, /data\["premium\.yaml"\]\.priority: priority runs from 1 \(highest\) to 100/);
     assert.match(v.message, /data\["premium\.yaml"\]\.data\[0\]\.slo-itl: must not be negative/);
-    const acc = validateConfigMap(cm('accelerators', { A100: '{device: NVIDIA-A100-SXM4-80GB}' }));
+    const acc = validateConfigMap(cm('accelerators', { A100: '{device: NVIDIA-A100-SXM4-80GB}' }), DefaultNamespace);
     assert.ok(acc.type === 'deny');
     assert.match(acc.message, /data\.A100\.cost: /);
-    const ctl = validateConfigMap(cm('controller', { mode: 'sometimes' }));
+    const ctl = validateConfigMap(cm('controller', { mode: 'sometimes' }), DefaultNamespace);
     assert.ok(ctl.type === 'deny');
     assert.match(ctl.message, /data\.mode: /);
   });
 
   test('valid maps and maps that are not inferno\'s pass', () => {
-    assert.equal(validateConfigMap(cm('accelerators', { A100: '{device: NVIDIA-A100-SXM4-80GB, cost: 180}' })).type, 'allow');
-    assert.equal(validateConfigMap(cm('something-else', { x: '[' })).type, 'allow');
+    assert.equal(validateConfigMap(cm('accelerators', { A100: '{device: NVIDIA-A100-SXM4-80GB, cost: 180}' }), DefaultNamespace).type, 'allow');
+    assert.equal(validateConfigMap(cm('something-else', { x: '[' }), DefaultNamespace).type, 'allow');
   });
 });
