@@ -179,3 +179,29 @@ describe('scaler tick', () => {
     assert.equal(after.spec.replicas, row.replicas);
   });
 });
+
+describe('scaler tick: the current GPU type has no room to grow', () => {
+  test('moves to a type with room, even at a higher cost, instead of asking for GPUs that are not there', async () => {
+    // MI300X as fast as A100 but dearer: staying would be cheaper, if the A100s had room for a 2nd replica.
+    const base = graniteOptimizer();
+    const a100 = base.spec.modelProfile.accelerators.find((p) => p.acc === 'A100');
+    assert.ok(a100 !== undefined);
+    const opt = { ...base, spec: { ...base.spec, modelProfile: { accelerators: [a100, { ...a100, acc: 'MI300X' }] } } };
+    const deployments = new Map([['granite-13b', placedDeployment()]]);
+    // one A100 in the cluster, held by the Deployment's own replica
+    const snap = snapshot({ free: { A100: 1, H100: 0, MI300X: 16 } });
+    const { ports: p, rec } = ports(snap, [opt], () => byServer([['models', seen(600)]]), deployments);
+    const r = await new Scaler(p, clock).tick(1_000_000);
+    const row = r.rows[0];
+    assert.ok(row !== undefined);
+    assert.equal(row.current.accelerator, 'A100');
+    assert.equal(row.action, 'switch', JSON.stringify(row));
+    assert.equal(row.desired?.accelerator, 'MI300X');
+    assert.match(row.message, /A100 ×\d+ needs \d+ A100 GPU unit\(s\); 1 is there/);
+    assert.ok(row.replicas >= 2);
+    // template and replicas in one write
+    assert.deepEqual(rec.scales, []);
+    assert.deepEqual((rec.edits[0] as { path: string; value: unknown }[]).find((o) => o.path === '/spec/replicas')?.value, row.replicas);
+    assert.equal(DeploymentSchema.parse(deployments.get('granite-13b')).spec.replicas, row.replicas);
+  });
+});
