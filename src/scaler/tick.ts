@@ -59,7 +59,9 @@ const errText = (e: unknown): string => (e instanceof Error ? e.message : String
 
 function metricsReason(r: LoadReading, failure: string | undefined): 'PrometheusError' | 'MetricsMissing' | 'MetricsStale' | undefined {
   if (r.kind === 'known') return undefined;
-  if (failure !== undefined || r.reason.startsWith('prometheus-error')) return 'PrometheusError';
+  // The reason names the quantity first ("arrival rate: prometheus-error: …"): one failed query is a Prometheus
+  // error too, not missing metrics.
+  if (failure !== undefined || r.reason.includes('prometheus-error')) return 'PrometheusError';
   return /stale/.test(r.reason) ? 'MetricsStale' : 'MetricsMissing';
 }
 

@@ -120,6 +120,16 @@ describe('scaler tick', () => {
     assert.equal(rec.statuses[0]?.[1].load, null, 'an unknown load is not shown as current');
   });
 
+  test('one failed query (Prometheus answering 503 while it shuts down) is a Prometheus error, not missing metrics', async () => {
+    const deployments = new Map([['granite-13b', placedDeployment()]]);
+    const partial: LoadObservation = { ...seen(1200), arrivalRpm: { unknown: 'prometheus-error: http: HTTP 503 with a body that is not JSON: Service Unavailable' } };
+    const { ports: p, rec } = ports(snapshot(), ['granite-13b'], () => byServer([['models', partial]]), deployments);
+    const r = await new Scaler(p, clock).tick(1_000_000);
+    assert.equal(r.rows[0]?.action, 'hold');
+    assert.deepEqual(rec.scales, []);
+    assert.equal(conditions(rec.statuses[0]?.[1])['MetricsAvailable'], 'False/PrometheusError');
+  });
+
   test('one model server without metrics never blocks the others; stale series are named as stale', async () => {
     const deployments = new Map([['granite-13b', placedDeployment()], ['granite-b', placedDeployment('granite-b', 'team-b')]]);
     const optimizers = [pinned('granite-13b'), optimizerIn('team-b', pinned('granite-b'))];
