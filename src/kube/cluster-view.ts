@@ -45,8 +45,9 @@ function keepWatching<T extends KubernetesObject>(what: string, inf: Cache<T>, o
     backoff = 500;
   });
   inf.on('error', (err) => {
-    opts.onError?.(what, err);
+    // stop() aborts the watches, which informers report as errors: not a failure to log
     if (stopped()) return;
+    opts.onError?.(what, err);
     setTimeout(() => {
       if (!stopped()) inf.start().then(h.resync, (e: unknown) => opts.onError?.(what, e));
     }, backoff).unref();

@@ -82,7 +82,7 @@ function switchAction(input: DecideInput, planned: Allocated, replicas: number, 
   const template: TemplateChange = { accelerator: a.accelerator, maxBatch: a.maxBatch };
   const target = replicas === 0 && !zeroHeld(input, zeroLoadSince) ? 1 : replicas;
   const why = stay === undefined
-    ? 'the current accelerator and batch size cannot serve the load'
+    ? input.stayProblem ?? 'the current accelerator and batch size cannot serve the load'
     : `saves ${cents(stay.cost - a.cost)}, more than the switching surcharge`;
   return {
     kind: 'switch',
@@ -172,7 +172,7 @@ export function decide(input: DecideInput): ScaleAction {
 
   const raw = deferred === undefined ? a.numReplicas : input.stay?.replicas;
   if (raw === undefined) {
-    return hold(ScaleReason.switchDeferred, `holding ${cur} replica(s): ${deferred ?? ''}, and the current accelerator cannot serve the load`, { ...memory, zeroLoadSince });
+    return hold(ScaleReason.switchDeferred, `holding ${cur} replica(s): ${deferred ?? ''}, and ${input.stayProblem ?? 'the current accelerator cannot serve the load'}`, { ...memory, zeroLoadSince });
   }
   const rec = clamp(raw, policy);
   const recs = remember(memory, currentKey, { at: now, replicas: rec }, policy.stabilizationWindowMs);

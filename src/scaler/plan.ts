@@ -90,6 +90,23 @@ export function stayOption(p: PlannedTarget, system: System, cache?: AnalyzerCac
   return a?.sloMet === true ? { replicas: a.numReplicas, cost: a.cost } : undefined;
 }
 
+/**
+ * Why keeping the current accelerator at `stay.replicas` does not fit in the GPUs of its type that the joint plan
+ * leaves (the Deployment's own allocation on that type given back); undefined when it fits or capacity is unlimited.
+ * Staying is priced with unlimited capacity, so without this a Deployment whose type is full would be scaled onto
+ * GPUs that do not exist: its new pods stay Pending, count as starting, and block the move that would fit.
+ */
+export function stayProblem(p: PlannedTarget, stay: StayOption, plan: Plan, system: System, allocation: Allocation | undefined): string | undefined {
+  if (system.options.unlimited) return undefined;
+  const u = unitsOf(system.accelerators, p.target, p.current.accelerator);
+  if (u === undefined) return undefined;
+  const used = plan.usage.find((x) => x.type === u.type)?.used ?? 0;
+  const own = allocation !== undefined && allocation.type === u.type ? allocation.numReplicas * (unitsOf(system.accelerators, p.target, allocation.accelerator)?.units ?? 0) : 0;
+  const room = Math.max(0, (system.capacity[u.type] ?? 0) - used + own);
+  const needed = stay.replicas * u.units;
+  return needed > room ? `${p.current.accelerator} ×${stay.replicas} needs ${needed} ${u.type} GPU unit(s); ${room} ${room === 1 ? 'is' : 'are'} there` : undefined;
+}
+
 export async function solveTick(system: System, exact: ((s: System) => Promise<Plan>) | undefined, cache?: AnalyzerCache): Promise<Plan> {
   return system.options.algorithm === 'exact' && exact !== undefined ? exact(system) : solve({ ...system, options: { ...system.options, algorithm: 'greedy' } }, cache);
 }

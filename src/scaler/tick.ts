@@ -12,7 +12,7 @@ import type { Allocation, AnalyzerCache, Plan } from '../solver/index.js';
 import { createAnalyzerCache } from '../solver/index.js';
 import { decide } from './decide.js';
 import type { PlannedTarget } from './plan.js';
-import { allocationFor, planTargets, solveTick, stayOption, tickSystem, unallocatedReason, unitsPerReplica } from './plan.js';
+import { allocationFor, planTargets, solveTick, stayOption, stayProblem, tickSystem, unallocatedReason, unitsPerReplica } from './plan.js';
 import type { LoadObservation, ObservationSet, ScalerPorts, TemplateEdit, WriteResult } from './ports.js';
 import { observationKey } from './ports.js';
 import type { TickRow } from './report.js';
@@ -59,17 +59,24 @@ const errText = (e: unknown): string => (e instanceof Error ? e.message : String
 
 function metricsReason(r: LoadReading, failure: string | undefined): 'PrometheusError' | 'MetricsMissing' | 'MetricsStale' | undefined {
   if (r.kind === 'known') return undefined;
-  if (failure !== undefined || r.reason.startsWith('prometheus-error')) return 'PrometheusError';
+  // The reason names the quantity first ("arrival rate: prometheus-error: …"): one failed query is a Prometheus
+  // error too, not missing metrics.
+  if (failure !== undefined || r.reason.includes('prometheus-error')) return 'PrometheusError';
   return /stale/.test(r.reason) ? 'MetricsStale' : 'MetricsMissing';
 }
 
-/** A JSON patch that moves the template to the allocation (the same edit the webhook makes), diffed against the read. */
-function moveTo(a: Allocation, p: PlannedTarget, accelerators: Parameters<typeof placementOf>[2]): TemplateEdit {
+/**
+ * A JSON patch that moves the template to the allocation (the same edit the webhook makes) and sets the replicas, in
+ * one write, diffed against the read: written apart, the Deployment would first roll the new template out at the old
+ * size (pods for GPUs the plan did not count), or run the old template at the new size.
+ */
+function moveTo(a: Allocation, replicas: number, p: PlannedTarget, accelerators: Parameters<typeof placementOf>[2]): TemplateEdit {
   return (deployment) => {
     const before = JSON.parse(JSON.stringify(deployment)) as object;
-    const after = structuredClone(before);
+    const after = structuredClone(before) as { spec?: { replicas?: number } };
     if (p.server === undefined) return [];
     applyPlacement(after, containerIndex(p.target.deployment.view, []), placementOf(a, p.server, accelerators, 'metrics', false, []));
+    if (after.spec !== undefined) after.spec.replicas = replicas;
     return jsonpatch.compare(before, after) as ReturnType<TemplateEdit>;
   };
 }
@@ -155,8 +162,11 @@ export class Scaler {
         }
       : { kind: 'unallocated', reason: planProblem ?? 'not planned' };
     const spec = p.target.optimizer.spec;
+    const priced = stayOption(p, system, this.#cache);
+    const noRoom = priced !== undefined ? stayProblem(p, priced, plan, system, allocation) : undefined;
     const action = decide({
-      now, current: p.current, observed: observedOf(p.reading), planned, stay: stayOption(p, system, this.#cache),
+      now, current: p.current, observed: observedOf(p.reading), planned,
+      stay: noRoom === undefined ? priced : undefined, ...(noRoom !== undefined ? { stayProblem: noRoom } : {}),
       policy: {
         minReplicas: spec.minReplicas ?? 1, maxReplicas: Math.max(spec.minReplicas ?? 1, spec.maxReplicas ?? settings.defaultMaxReplicas),
         stabilizationWindowMs: settings.stabilizationWindowMs, penaltyFactor: system.options.penaltyFactor, maxSampleAgeMs: settings.maxSampleAgeMs,
@@ -173,8 +183,9 @@ export class Scaler {
     if (settings.mode === 'recommend') return { ok: true, reason: 'RecommendOnly', message: `recommend mode: ${action.message}`, result: 'recommend' };
     try {
       if (action.kind === 'switch' && allocation !== undefined) {
-        const r = await this.#ports.retemplate(d.namespace, d.name, moveTo(allocation, p, accelerators));
+        const r = await this.#ports.retemplate(d.namespace, d.name, moveTo(allocation, action.replicas, p, accelerators));
         if (r === 'gone') return { ok: false, reason: 'DeploymentGone', message: 'the Deployment was deleted', result: 'gone' };
+        if (r === 'done') return { ok: true, reason: 'Switched', message: action.message, result: r };
       }
       const r = await this.#ports.scale(d.namespace, d.name, action.replicas);
       if (r === 'gone') return { ok: false, reason: 'DeploymentGone', message: 'the Deployment was deleted', result: 'gone' };

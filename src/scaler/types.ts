@@ -100,6 +100,8 @@ export interface DecideInput {
   readonly observed: Observed;
   readonly planned: Planned;
   readonly stay: StayOption | undefined;
+  /** why staying is not an option although the current accelerator could serve the load (e.g. no GPUs left) */
+  readonly stayProblem?: string;
   readonly policy: ScalePolicy;
   readonly memory: DeploymentMemory;
 }

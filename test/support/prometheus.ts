@@ -84,7 +84,8 @@ async function isReady(url: string, ca: string | undefined): Promise<boolean> {
   }
 }
 
-export async function startPrometheus(targets: readonly Target[], opts: { scrapeIntervalS?: number; extraArgs?: readonly string[]; tls?: PrometheusTls } = {}): Promise<TestPrometheus> {
+/** `port`: listen there (e.g. to restart on the address its clients know) instead of a free one picked here. */
+export async function startPrometheus(targets: readonly Target[], opts: { scrapeIntervalS?: number; extraArgs?: readonly string[]; tls?: PrometheusTls; port?: number } = {}): Promise<TestPrometheus> {
   const dir = await mkdtemp(join(tmpdir(), 'inferno-prom-'));
   const sdFile = join(dir, 'targets.json');
   const setTargets = async (ts: readonly Target[]): Promise<void> => {
@@ -117,7 +118,7 @@ export async function startPrometheus(targets: readonly Target[], opts: { scrape
 
   let lastError = '';
   for (let attempt = 0; attempt < 3; attempt += 1) {
-    const port = await freePort();
+    const port = opts.port ?? await freePort();
     const args = [
       `--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'data')}`,
       `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn', ...webArgs, ...(opts.extraArgs ?? []),

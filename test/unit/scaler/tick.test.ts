@@ -120,6 +120,16 @@ describe('scaler tick', () => {
     assert.equal(rec.statuses[0]?.[1].load, null, 'an unknown load is not shown as current');
   });
 
+  test('one failed query (Prometheus answering 503 while it shuts down) is a Prometheus error, not missing metrics', async () => {
+    const deployments = new Map([['granite-13b', placedDeployment()]]);
+    const partial: LoadObservation = { ...seen(1200), arrivalRpm: { unknown: 'prometheus-error: http: HTTP 503 with a body that is not JSON: Service Unavailable' } };
+    const { ports: p, rec } = ports(snapshot(), ['granite-13b'], () => byServer([['models', partial]]), deployments);
+    const r = await new Scaler(p, clock).tick(1_000_000);
+    assert.equal(r.rows[0]?.action, 'hold');
+    assert.deepEqual(rec.scales, []);
+    assert.equal(conditions(rec.statuses[0]?.[1])['MetricsAvailable'], 'False/PrometheusError');
+  });
+
   test('one model server without metrics never blocks the others; stale series are named as stale', async () => {
     const deployments = new Map([['granite-13b', placedDeployment()], ['granite-b', placedDeployment('granite-b', 'team-b')]]);
     const optimizers = [pinned('granite-13b'), optimizerIn('team-b', pinned('granite-b'))];
@@ -177,5 +187,31 @@ describe('scaler tick', () => {
     assert.equal(after.spec.template.spec.nodeSelector['nvidia.com/gpu.product'], undefined, 'the old product selector goes');
     assert.equal((c?.env?.find((e) => e.name === BatchSizeEnv) as { value?: string } | undefined)?.value, String(row.desired.maxBatch));
     assert.equal(after.spec.replicas, row.replicas);
+  });
+});
+
+describe('scaler tick: the current GPU type has no room to grow', () => {
+  test('moves to a type with room, even at a higher cost, instead of asking for GPUs that are not there', async () => {
+    // MI300X as fast as A100 but dearer: staying would be cheaper, if the A100s had room for a 2nd replica.
+    const base = graniteOptimizer();
+    const a100 = base.spec.modelProfile.accelerators.find((p) => p.acc === 'A100');
+    assert.ok(a100 !== undefined);
+    const opt = { ...base, spec: { ...base.spec, modelProfile: { accelerators: [a100, { ...a100, acc: 'MI300X' }] } } };
+    const deployments = new Map([['granite-13b', placedDeployment()]]);
+    // one A100 in the cluster, held by the Deployment's own replica
+    const snap = snapshot({ free: { A100: 1, H100: 0, MI300X: 16 } });
+    const { ports: p, rec } = ports(snap, [opt], () => byServer([['models', seen(600)]]), deployments);
+    const r = await new Scaler(p, clock).tick(1_000_000);
+    const row = r.rows[0];
+    assert.ok(row !== undefined);
+    assert.equal(row.current.accelerator, 'A100');
+    assert.equal(row.action, 'switch', JSON.stringify(row));
+    assert.equal(row.desired?.accelerator, 'MI300X');
+    assert.match(row.message, /A100 ×\d+ needs \d+ A100 GPU unit\(s\); 1 is there/);
+    assert.ok(row.replicas >= 2);
+    // template and replicas in one write
+    assert.deepEqual(rec.scales, []);
+    assert.deepEqual((rec.edits[0] as { path: string; value: unknown }[]).find((o) => o.path === '/spec/replicas')?.value, row.replicas);
+    assert.equal(DeploymentSchema.parse(deployments.get('granite-13b')).spec.replicas, row.replicas);
   });
 });
