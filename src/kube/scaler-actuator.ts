@@ -7,13 +7,10 @@ import { OptimizerApi } from '../domain/keys.js';
 import type { OptimizerStatusWrite } from '../scaler/status.js';
 import { abortableSleep } from '../scaler/loop.js';
 import { apiStatus, ContentType, errorText, KubeApiError, requestOptions } from './request.js';
+import type { JsonPatchOp } from '../webhook/types.js';
 
-export interface PatchOp {
-  readonly op: 'add' | 'remove' | 'replace' | 'move' | 'copy' | 'test';
-  readonly path: string;
-  readonly value?: unknown;
-  readonly from?: string;
-}
+/** One RFC 6902 operation (the webhook's type: the scaler's template edits are the same patches). */
+export type PatchOp = JsonPatchOp;
 
 export type ScaleResult =
   | { readonly kind: 'scaled'; readonly from: number; readonly to: number }

@@ -19,7 +19,7 @@
 //    load1 = the machine's 1-minute load average at the end of the line: the tail grows with other processes' CPU;
 //    in-process lines also give cpuP50Ms/cpuP99Ms, the CPU time of the two calls (no waiting for a core).
 //    cold = the first request of a run; p50/p99/max over the warm samples after a warm-up.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { Agent, request } from 'node:https';
@@ -40,6 +40,7 @@ import { createCertificateAuthority, createServingCertificate, localSans } from 
 import { writePki } from '../support/https.js';
 import { catalog, classIndex, premium } from '../support/cluster.js';
 import { packingSequence, prng, simulate } from '../support/extender-sequence.js';
+import { spawnServe } from '../support/cli.js';
 
 const { values } = parseArgs({ options: {
   e2e: { type: 'string', default: 'auto' },
@@ -225,18 +226,7 @@ async function overHttps(b: Bench, count: number, form: 'names' | 'objects'): Pr
   const scenario = join(dir, 'scenario.yaml');
   const nodeList = { apiVersion: 'v1', kind: 'NodeList', items: b.objects.map((o) => ({ apiVersion: 'v1', kind: 'Node', ...o })) };
   await writeFile(scenario, `${readFileSync(new URL('../../deploy/base/config.yaml', import.meta.url), 'utf8')}\n---\n${JSON.stringify(nodeList)}\n`);
-  const bin = new URL('../../bin/inferno.js', import.meta.url).pathname;
-  const child = spawn(process.execPath, [bin, 'serve', '--scenario', scenario, '--host', '127.0.0.1', '--port', '0', '--cert-dir', dir, '--drain-seconds', '0'], { stdio: ['ignore', 'ignore', 'pipe'] });
-  const exited = new Promise<number | null>((ok) => child.on('exit', (code) => { ok(code); }));
-  let logs = '';
-  const port = await new Promise<number>((ok, fail) => {
-    child.stderr.on('data', (d: Buffer) => {
-      logs += d.toString();
-      const line = logs.split('\n').find((l) => l.includes('"msg":"listening"'));
-      if (line !== undefined) ok((JSON.parse(line) as { port: number }).port);
-    });
-    void exited.then((code) => { fail(new Error(`inferno serve exited (${String(code)}):\n${logs}`)); });
-  });
+  const { child, port, exited } = await spawnServe(['--scenario', scenario, '--host', '127.0.0.1', '--port', '0', '--cert-dir', dir, '--drain-seconds', '0']);
   const agent = new Agent({ keepAlive: true, ca: ca.certPem, maxSockets: 1 });
   const post = (path: string, body: string): Promise<string> => new Promise((ok, fail) => {
     const req = request({ host: '127.0.0.1', port, path, method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {

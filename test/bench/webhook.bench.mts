@@ -23,6 +23,7 @@ import { parseArgs } from 'node:util';
 import { stringify } from 'yaml';
 import { Limits } from '../../src/domain/limits.js';
 import { createCertificateAuthority, createServingCertificate, localSans } from '../../src/tls/forge.js';
+import { spawnServe } from '../support/cli.js';
 
 const { values } = parseArgs({ options: {
   rate: { type: 'string', default: '500' }, seconds: { type: 'string', default: '10' }, concurrency: { type: 'string', default: '64' },
@@ -147,18 +148,7 @@ async function startServer(): Promise<{ port: number; stop: () => Promise<void> 
     const server = await startHttpsServer(app, { certFile: join(dir, 'tls.crt'), keyFile: join(dir, 'tls.key'), port: 0, host: '127.0.0.1' });
     return { port: server.port, stop: () => server.close(1000) };
   }
-  const bin = new URL('../../bin/inferno.js', import.meta.url).pathname;
-  const child = spawn(process.execPath, [bin, 'serve', '--scenario', scenarioFile, '--host', '127.0.0.1', '--port', '0', '--cert-dir', dir, '--drain-seconds', '0'], { stdio: ['ignore', 'ignore', 'pipe'] });
-  const exited = new Promise<number | null>((ok) => child.on('exit', (code) => { ok(code); }));
-  let logs = '';
-  const port = await new Promise<number>((ok, fail) => {
-    child.stderr.on('data', (d: Buffer) => {
-      logs += d.toString();
-      const line = logs.split('\n').find((l) => l.includes('"msg":"listening"'));
-      if (line !== undefined) ok((JSON.parse(line) as { port: number }).port);
-    });
-    void exited.then((code) => { fail(new Error(`inferno serve exited (${String(code)}):\n${logs}`)); });
-  });
+  const { child, port, exited } = await spawnServe(['--scenario', scenarioFile, '--host', '127.0.0.1', '--port', '0', '--cert-dir', dir, '--drain-seconds', '0']);
   return { port, stop: async () => { child.kill('SIGTERM'); await exited; } };
 }
 const { port, stop } = await startServer();

@@ -1,5 +1,7 @@
 // The real `inferno` binary as a child process, as a user runs it.
-import { execFile } from 'node:child_process';
+import type { ChildProcessByStdio } from 'node:child_process';
+import type { Readable } from 'node:stream';
+import { execFile, spawn } from 'node:child_process';
 import { promisify } from 'node:util';
 
 export const infernoBin = new URL('../../bin/inferno.js', import.meta.url).pathname;
@@ -18,4 +20,27 @@ export async function inferno(...args: string[]): Promise<Run> {
     const err = e as { code?: number; stdout?: string; stderr?: string };
     return { code: err.code ?? -1, stdout: err.stdout ?? '', stderr: err.stderr ?? '' };
   }
+}
+
+export interface ServeProcess {
+  readonly child: ChildProcessByStdio<null, null, Readable>;
+  readonly port: number;
+  readonly exited: Promise<number | null>;
+  logs(): string;
+}
+
+/** `inferno serve ARGS` as a child process (logs on stderr), resolved once it logs "listening" with its port. */
+export async function spawnServe(args: readonly string[]): Promise<ServeProcess> {
+  const child = spawn(process.execPath, [infernoBin, 'serve', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const exited = new Promise<number | null>((ok) => child.on('exit', (code) => { ok(code); }));
+  let logs = '';
+  const port = await new Promise<number>((ok, fail) => {
+    child.stderr.on('data', (d: Buffer) => {
+      logs += d.toString();
+      const line = logs.split('\n').find((l) => l.includes('"msg":"listening"'));
+      if (line !== undefined) ok((JSON.parse(line) as { port: number }).port);
+    });
+    void exited.then((code) => { fail(new Error(`inferno serve exited (${String(code)}):\n${logs}`)); });
+  });
+  return { child, port, exited, logs: () => logs };
 }

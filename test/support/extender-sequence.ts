@@ -14,21 +14,13 @@ import { AssumedPods } from '../../src/extender/assumed.js';
 import { filterNodes } from '../../src/extender/filter.js';
 import { prioritizeNodes } from '../../src/extender/prioritize.js';
 import type { ExtenderArgs } from '../../src/extender/types.js';
+import { seededRandom } from '../../src/engine/random.js';
 
 export const Product = { accelerator: 'A100', device: 'NVIDIA-A100-SXM4-80GB', labelKey: 'nvidia.com/gpu.product', resource: 'nvidia.com/gpu' } as const;
 export const packingCatalog: Accelerator[] = [{ name: Product.accelerator, type: Product.accelerator, multiplicity: 1, cost: 180, device: Product.device, labelKey: Product.labelKey, resource: Product.resource }];
 
-/** mulberry32: a small seeded PRNG, [0, 1). */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The engine's seeded PRNG (mulberry32), [0, 1). */
+export const prng = seededRandom;
 
 export type PackingEvent = { readonly type: 'arrive'; readonly id: number; readonly gpus: number } | { readonly type: 'depart'; readonly id: number };
 
