@@ -90,6 +90,17 @@ export function stayOption(p: PlannedTarget, system: System, cache?: AnalyzerCac
   return a?.sloMet === true ? { replicas: a.numReplicas, cost: a.cost } : undefined;
 }
 
+/**
+ * Whether the current GPU type has room for the stay option: the units the Deployment's pods hold now (bound or
+ * pending, which the inventory counts as used) plus the units free. Without it, a Deployment whose type is full
+ * would be scaled up there into pods that never schedule (and, starting for ever, would block every later move).
+ */
+export function stayFits(stay: StayOption, p: PlannedTarget, accelerators: readonly Accelerator[], free: Capacity): boolean {
+  const u = unitsOf(accelerators, p.target, p.current.accelerator);
+  if (u === undefined) return false;
+  return stay.replicas * u.units <= p.target.deployment.statusReplicas * u.units + (free[u.type] ?? 0);
+}
+
 export async function solveTick(system: System, exact: ((s: System) => Promise<Plan>) | undefined, cache?: AnalyzerCache): Promise<Plan> {
   return system.options.algorithm === 'exact' && exact !== undefined ? exact(system) : solve({ ...system, options: { ...system.options, algorithm: 'greedy' } }, cache);
 }

@@ -12,7 +12,7 @@ import type { Allocation, AnalyzerCache, Plan } from '../solver/index.js';
 import { createAnalyzerCache } from '../solver/index.js';
 import { decide } from './decide.js';
 import type { PlannedTarget } from './plan.js';
-import { allocationFor, planTargets, solveTick, stayOption, tickSystem, unallocatedReason, unitsPerReplica } from './plan.js';
+import { allocationFor, planTargets, solveTick, stayFits, stayOption, tickSystem, unallocatedReason, unitsPerReplica } from './plan.js';
 import type { LoadObservation, ObservationSet, ScalerPorts, TemplateEdit, WriteResult } from './ports.js';
 import { observationKey } from './ports.js';
 import type { TickRow } from './report.js';
@@ -155,8 +155,11 @@ export class Scaler {
         }
       : { kind: 'unallocated', reason: planProblem ?? 'not planned' };
     const spec = p.target.optimizer.spec;
+    const option = stayOption(p, system, this.#cache);
+    // Staying is no option when the current type has no GPUs for it (decide then moves, as "cannot serve the load").
+    const stay = option !== undefined && !system.options.unlimited && !stayFits(option, p, accelerators, this.#ports.view.snapshot().capacity.free) ? undefined : option;
     const action = decide({
-      now, current: p.current, observed: observedOf(p.reading), planned, stay: stayOption(p, system, this.#cache),
+      now, current: p.current, observed: observedOf(p.reading), planned, stay,
       policy: {
         minReplicas: spec.minReplicas ?? 1, maxReplicas: Math.max(spec.minReplicas ?? 1, spec.maxReplicas ?? settings.defaultMaxReplicas),
         stabilizationWindowMs: settings.stabilizationWindowMs, penaltyFactor: system.options.penaltyFactor, maxSampleAgeMs: settings.maxSampleAgeMs,
