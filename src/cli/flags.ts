@@ -1,6 +1,6 @@
 // Typed, bounded option values for the emulate, load and collect commands: every number that drives work has a
 // range, and a bad value is a usage error naming the flag.
-import { parseSeconds } from '../loadgen/arrivals.js';
+import { parseSeconds } from '../engine/arrivals.js';
 import { UsageError } from './usage.js';
 
 export function wholeFlag(command: string, flag: string, value: string | undefined, fallback: number, min: number, max: number): number {

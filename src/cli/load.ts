@@ -2,15 +2,15 @@
 // measured.
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import type { ArrivalProcess, RateSegment } from '../loadgen/arrivals.js';
-import { LoadLimits, arrivalTimes, expectedArrivals, parseRate, profileSeconds } from '../loadgen/arrivals.js';
+import type { ArrivalProcess, RateSegment } from '../engine/arrivals.js';
+import { LoadLimits, arrivalTimes, expectedArrivals, parseRate, profileSeconds } from '../engine/arrivals.js';
 import { seededRandom } from '../engine/random.js';
 import type { PlannedRequest, Progress, RunResult } from '../loadgen/runner.js';
 import { LoadError, runLoad } from '../loadgen/runner.js';
 import type { LoadStats } from '../loadgen/samples.js';
 import { loadStats } from '../loadgen/samples.js';
-import type { TokenDist, TraceRow } from '../loadgen/tokens.js';
-import { parseTokens, parseTrace, sampleTokens } from '../loadgen/tokens.js';
+import type { TokenDist, TraceRow } from '../engine/tokens.js';
+import { parseTokens, parseTrace, sampleTokens } from '../engine/tokens.js';
 import { secondsFlag, wholeFlag } from './flags.js';
 import { renderTable } from './table.js';
 import type { Io } from './usage.js';

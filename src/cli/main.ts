@@ -16,6 +16,7 @@ const commands: Record<string, { readonly summary: string; readonly load: () => 
   emulate: { summary: 'run an emulated vLLM replica (HTTP, vLLM metrics) timed by a performance profile', load: async () => (await import('./emulate.js')).emulateCommand },
   load: { summary: 'send open-loop load to vLLM servers and measure rate, TTFT and ITL', load: async () => (await import('./load.js')).loadCommand },
   collect: { summary: "print the load each Optimizer's model server shows in Prometheus", load: async () => (await import('./collect.js')).collectCommand },
+  simulate: { summary: 'replay traffic against a simulated GPU fleet and compare autoscaling policies', load: async () => (await import('./simulate.js')).simulateCommand },
 };
 
 export const mainHelp = `Usage: inferno <command> [options]

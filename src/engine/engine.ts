@@ -157,7 +157,15 @@ class PrefillHeap {
   }
 }
 
-export function createEngine(params: EngineParams, random: Random): Engine {
+export interface EngineOptions {
+  /**
+   * all: a token event per generated token (what a streaming server needs); ends: only each request's first and
+   * last token (what a simulator needs: TTFT and mean ITL), which saves an event per token.
+   */
+  readonly tokenEvents?: 'all' | 'ends';
+}
+
+export function createEngine(params: EngineParams, random: Random, options: EngineOptions = {}): Engine {
   const problems = checkEngineParams(params);
   if (problems.length > 0) throw new RangeError(`engine parameters: ${problems.join('; ')}`);
   const { alpha, beta, gamma, delta, maxNumSeqs, maxWaiting, kvCapacityTokens, noiseSigma } = params;
@@ -169,7 +177,9 @@ export function createEngine(params: EngineParams, random: Random): Engine {
   const running = new Map<number, Seq>();
   const all = new Map<number, Seq>();
   const prefills = new PrefillHeap();
-  let step: { end: number; members: Seq[] } | undefined;
+  /** end of the decode iteration in progress; its members are the running sequences in phase 'decode' */
+  let stepEnd: number | undefined;
+  const everyToken = options.tokenEvents !== 'ends';
   let reserved = 0;
   let held = 0;
   let now = -Infinity;
@@ -189,17 +199,23 @@ export function createEngine(params: EngineParams, random: Random): Engine {
   };
 
   const emitToken = (s: Seq, t: number, out: EngineEvent[]): void => {
-    out.push({ kind: 'token', id: s.id, t, index: s.produced });
+    if (everyToken || s.produced === 0 || s.produced + 1 >= s.outputTokens) out.push({ kind: 'token', id: s.id, t, index: s.produced });
     s.produced += 1;
     held += 1;
     if (s.produced >= s.outputTokens) finish(s, t, 'length', out);
   };
 
+  // No per-iteration array: the members are marked by their phase (an iteration's work is O(batch), no allocation).
   const startStep = (t: number): void => {
-    const members = [...running.values()].filter((s) => s.phase === 'ready' || s.phase === 'decode');
-    if (members.length === 0) return;
-    for (const s of members) s.phase = 'decode';
-    step = { end: t + (alpha + beta * running.size) * noise(), members };
+    let members = 0;
+    for (const s of running.values()) {
+      if (s.phase === 'ready' || s.phase === 'decode') {
+        s.phase = 'decode';
+        members += 1;
+      }
+    }
+    if (members === 0) return;
+    stepEnd = t + (alpha + beta * running.size) * noise();
   };
 
   /** A scheduler step at time t: admit from the head of the queue while slots and KV room last. */
@@ -238,7 +254,7 @@ export function createEngine(params: EngineParams, random: Random): Engine {
 
   const nextEventTime = (): number | undefined => {
     const p = nextPrefill()?.prefillEnd;
-    const d = step?.end;
+    const d = stepEnd;
     if (p === undefined) return d;
     return d === undefined ? p : Math.min(p, d);
   };
@@ -250,17 +266,18 @@ export function createEngine(params: EngineParams, random: Random): Engine {
     emitToken(s, t, out);
     // Nothing decoding: a scheduler step now — after every prefill ending at this same instant, so that they all
     // join the same iteration.
-    if (step === undefined && !(nextPrefill()?.prefillEnd === t)) {
+    if (stepEnd === undefined && !(nextPrefill()?.prefillEnd === t)) {
       schedule(t, out);
       startStep(t);
     }
   };
 
   const completeStep = (out: EngineEvent[]): void => {
-    if (step === undefined) return;
-    const { end, members } = step;
-    step = undefined;
-    for (const s of members) if (running.get(s.id) === s) emitToken(s, end, out);
+    if (stepEnd === undefined) return;
+    const end = stepEnd;
+    stepEnd = undefined;
+    // Deleting the current entry while iterating a Map is safe: finished sequences leave as they finish.
+    for (const s of running.values()) if (s.phase === 'decode') emitToken(s, end, out);
     schedule(end, out);
     startStep(end);
   };
@@ -290,7 +307,7 @@ export function createEngine(params: EngineParams, random: Random): Engine {
       all.set(id, s);
       queue.push(s);
       waitingCount += 1;
-      if (step === undefined) {
+      if (stepEnd === undefined) {
         schedule(t, out);
         startStep(t);
       }
@@ -302,7 +319,7 @@ export function createEngine(params: EngineParams, random: Random): Engine {
       const out: EngineEvent[] = [];
       for (;;) {
         const p = nextPrefill();
-        const d = step?.end;
+        const d = stepEnd;
         if (p !== undefined && p.prefillEnd <= t && (d === undefined || p.prefillEnd <= d)) completePrefill(p, out);
         else if (d !== undefined && d <= t) completeStep(out);
         else break;
@@ -323,7 +340,7 @@ export function createEngine(params: EngineParams, random: Random): Engine {
       }
       finish(s, t, 'abort', out);
       // A freed slot is filled at the next scheduler step; when nothing decodes, that step is now.
-      if (step === undefined) {
+      if (stepEnd === undefined) {
         schedule(t, out);
         startStep(t);
       }

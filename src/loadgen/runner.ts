@@ -7,7 +7,7 @@ import { Agent, request as httpRequest } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { Random } from '../engine/random.js';
 import { seededRandom } from '../engine/random.js';
-import { LoadLimits } from './arrivals.js';
+import { LoadLimits } from '../engine/arrivals.js';
 import { Outcome, Samples } from './samples.js';
 
 export interface PlannedRequest {

@@ -80,10 +80,17 @@ function switchAction(input: DecideInput, planned: Allocated, replicas: number, 
   const { now, current, stay } = input;
   const a = planned.allocation;
   const template: TemplateChange = { accelerator: a.accelerator, maxBatch: a.maxBatch };
-  const target = replicas === 0 && !zeroHeld(input, zeroLoadSince) ? 1 : replicas;
-  const why = stay === undefined
+  const wanted = replicas === 0 && !zeroHeld(input, zeroLoadSince) ? 1 : replicas;
+  // A move to fewer replicas keeps the current count while the new pods start: a Deployment cuts its old pods to the
+  // new spec.replicas at once, so a few old pods would carry the whole load through the start-up (the simulator
+  // showed minutes of missed SLOs at every such move). The scale-down follows through the usual window.
+  const cur = current.specReplicas;
+  const keep = wanted > 0 && cur > wanted && cur <= input.policy.maxReplicas && cur * planned.unitsPerReplica <= planned.freeUnits;
+  const target = keep ? cur : wanted;
+  const why = (stay === undefined
     ? input.stayProblem ?? 'the current accelerator and batch size cannot serve the load'
-    : `saves ${cents(stay.cost - a.cost)}, more than the switching surcharge`;
+    : `saves ${cents(stay.cost - a.cost)}, more than the switching surcharge`)
+    + (keep ? `; keeping ${cur} replica(s) while the new ones start, ${wanted} once the load has needed no more for ${secs(input.policy.stabilizationWindowMs)}` : '');
   return {
     kind: 'switch',
     replicas: target,

@@ -8,7 +8,7 @@ import { VllmMetric } from '../../src/domain/keys.js';
 import type { EngineParams } from '../../src/engine/engine.js';
 import type { EmulatorOptions, RunningEmulator } from '../../src/emulator/server.js';
 import { startEmulator } from '../../src/emulator/server.js';
-import { arrivalTimes, parseRate } from '../../src/loadgen/arrivals.js';
+import { arrivalTimes, parseRate } from '../../src/engine/arrivals.js';
 import { seededRandom } from '../../src/engine/random.js';
 import type { PlannedRequest } from '../../src/loadgen/runner.js';
 import { LoadError, runLoad } from '../../src/loadgen/runner.js';

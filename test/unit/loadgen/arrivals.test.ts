@@ -2,10 +2,10 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { seededRandom } from '../../../src/engine/random.js';
-import type { RateSegment } from '../../../src/loadgen/arrivals.js';
-import { arrivalTimes, expectedArrivals, parseRate, parseSeconds, profileSeconds } from '../../../src/loadgen/arrivals.js';
+import type { RateSegment } from '../../../src/engine/arrivals.js';
+import { arrivalTimes, expectedArrivals, parseRate, parseSeconds, profileSeconds } from '../../../src/engine/arrivals.js';
 import { Samples, loadStats, percentiles } from '../../../src/loadgen/samples.js';
-import { parseTokens, parseTrace, sampleTokens } from '../../../src/loadgen/tokens.js';
+import { parseTokens, parseTrace, sampleTokens } from '../../../src/engine/tokens.js';
 import { assertClose } from '../../support/assert.js';
 
 /** A parse result as text, for matching its message. */

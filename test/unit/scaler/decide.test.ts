@@ -342,7 +342,19 @@ describe('decide: accelerator and batch-size changes', () => {
     const w = world(4);
     const a = tick(w, { at: 0, observed: fresh(240), planned: allocated('A100', 2, { maxBatch: 64 }), stay });
     assert.deepEqual([a.kind, a.reason, a.template], ['switch', ScaleReason.batchSizeChange, { accelerator: 'A100', maxBatch: 64 }]);
-    assert.equal(a.direction, 'down');
+  });
+
+  test('a move to fewer replicas keeps the current count while the new pods start, then scales down after the window', () => {
+    // A Deployment cuts its old pods to the new spec.replicas at once: 4 → 2 would leave 2 old pods with the load of 4.
+    const w = world(4);
+    const a = tick(w, { at: 0, observed: fresh(240), planned: allocated('A100', 2, { maxBatch: 64 }), stay });
+    assert.deepEqual([a.kind, a.replicas, a.direction], ['switch', 4, 'none']);
+    assert.match(a.message, /keeping 4 replica\(s\) while the new ones start, 2 once the load has needed no more for 300 s/);
+    for (let t = TICK; t < WINDOW; t += TICK) assert.equal(tick(w, { at: t, observed: fresh(240), planned: allocated('A100', 2, { maxBatch: 64 }) }).replicas, 4);
+    assert.equal(tick(w, { at: WINDOW, observed: fresh(240), planned: allocated('A100', 2, { maxBatch: 64 }) }).replicas, 2);
+    // when the new type has room only for the planned count, the move goes ahead with it
+    const tight = tick(world(4), { at: 0, observed: fresh(240), planned: allocated('L4', 2, { freeUnits: 3 }), stay });
+    assert.deepEqual([tight.kind, tight.replicas, tight.direction], ['switch', 2, 'down']);
   });
 
   test('when the current accelerator cannot serve the load, moves even at a higher cost; holds if it may not move yet', () => {

@@ -1,6 +1,6 @@
-// Token-length distributions of the load generator, and the CSV trace format. Pure.
-import type { Random } from '../engine/random.js';
-import { exponential } from '../engine/random.js';
+// Token-length distributions of the load generator and the simulator, and the CSV trace format. Pure.
+import type { Random } from './random.js';
+import { exponential } from './random.js';
 import { LoadLimits } from './arrivals.js';
 
 export type TokenDist =

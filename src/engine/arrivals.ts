@@ -1,9 +1,9 @@
-// Arrival processes for an open-loop load generator: when each request is sent, independent of how the servers
-// keep up. A rate profile is a sequence of segments whose rate changes linearly (constant, step and ramp are special
-// cases); arrivals are the times where the cumulative intensity Λ(t) = ∫ rate crosses 0, 1, 2, … (constant spacing)
+// Arrival processes of the open-loop load generator and the simulator: when each request is sent, independent of
+// how the servers keep up. A rate profile is a sequence of segments whose rate changes linearly (constant, step and
+// ramp are special cases); arrivals are the times where the cumulative intensity Λ(t) = ∫ rate crosses 0, 1, 2, … (constant spacing)
 // or the points of a unit-rate Poisson process mapped through Λ⁻¹ (Poisson, also for time-varying rates). Pure.
-import type { Random } from '../engine/random.js';
-import { exponential } from '../engine/random.js';
+import type { Random } from './random.js';
+import { exponential } from './random.js';
 
 export const LoadLimits = { maxRate: 100_000, maxDurationS: 86_400, maxRequests: 1_000_000, maxTokens: 131_072 } as const;
 
