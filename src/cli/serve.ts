@@ -197,9 +197,11 @@ export function jsonLog(out: Io['stderr']): WebhookLog {
 async function connect(path: string | undefined, namespace: string, log: WebhookLog): Promise<{ kc: KubeConfig; view: ClusterView & { stop(): void } }> {
   const { KubeConfig } = await import('@kubernetes/client-node');
   const { startClusterView } = await import('../kube/cluster-view.js');
+  const { keepAlive } = await import('../kube/keep-alive.js');
   const kc = new KubeConfig();
   if (path !== undefined) kc.loadFromFile(path);
   else kc.loadFromDefault();
+  keepAlive(kc);
   const onError = (what: string, err: unknown): void => {
     // client-node's messages embed response headers and body: keep the start only.
     log('warn', 'cluster watch failed; restarting it', { what, err: (err instanceof Error ? err.message : String(err)).slice(0, 300) });
