@@ -413,13 +413,16 @@ void describe('e2e: the periodic scaler in a real control plane, with Prometheus
     assert.deepEqual([c.resources?.limits, c.resources?.requests], [{ 'amd.com/gpu': '1' }, { 'amd.com/gpu': '1' }]);
     assert.deepEqual(c.env?.find((e) => e.name === BatchSizeEnv), { name: BatchSizeEnv, value: String(MI300X.maxBatchSize) });
     assert.deepEqual(c.args?.filter((a) => a.startsWith(MaxNumSeqsFlag)), [`${MaxNumSeqsFlag}=$(${BatchSizeEnv})`]);
-    assert.equal(d.spec.replicas, 1, 'one MI300X carries the load');
-    // template and replicas in one write: the generation before the move is one less, and the new template never
-    // ran at the old size
+    // template and replicas in one write: the generation before the move is one less
     const prior = timeline[timeline.indexOf(moved) - 1];
     assert.ok(prior !== undefined && prior.accelerator === 'L4');
     assert.equal(moved.generation, prior.generation + 1, `generations around the move: ${JSON.stringify(timeline.filter((x) => x.at >= at))}`);
-    assert.ok(timeline.every((x) => x.accelerator !== 'MI300X' || x.replicas === 1), JSON.stringify(timeline.filter((x) => x.at >= at)));
+    // The move keeps the replica count while the new pods start (a Deployment cuts its old pods to the new count at
+    // once, which would leave a few old pods with the whole load); one MI300X carries the load, so the count comes
+    // down to 1 through the usual stabilization window.
+    const kept = prior.replicas;
+    assert.ok(moved.replicas === kept || moved.replicas === 1, `replicas at the move: ${JSON.stringify(moved)}`);
+    assert.ok(timeline.every((x) => x.accelerator !== 'MI300X' || x.replicas <= kept), JSON.stringify(timeline.filter((x) => x.at >= at)));
     assert.ok(d.metadata.generation >= before.metadata.generation + 1);
     const decision = JSON.parse(d.metadata.annotations?.[Annotation.decision] ?? '{}') as { accelerator?: string; maxBatch?: number };
     assert.deepEqual([decision.accelerator, decision.maxBatch], ['MI300X', MI300X.maxBatchSize]);
@@ -428,7 +431,8 @@ void describe('e2e: the periodic scaler in a real control plane, with Prometheus
     await waitFor('the rollout to finish', async () => {
       const pods = await core.listNamespacedPod({ namespace: NS, labelSelector: `app=${APP}` });
       return pods.items.length === 1 && pods.items.every((p) => p.status?.phase === 'Running') && emulators?.running().length === 1 && emulators.running()[0]?.accelerator === 'MI300X';
-    }, { timeoutMs: 60_000, intervalMs: 300 });
+    }, { timeoutMs: 60_000 + WINDOW_MS, intervalMs: 300 });
+    assert.equal((await deployment()).spec.replicas, 1, 'one MI300X carries the load');
     const e = emulators?.running()[0];
     assert.ok(e !== undefined);
     assert.equal(e.maxNumSeqs, MI300X.maxBatchSize);
@@ -449,7 +453,7 @@ void describe('e2e: the periodic scaler in a real control plane, with Prometheus
     await waitFor('the collector to read the load again', () => Promise.resolve(readsAgain()), { timeoutMs: 2 * RATE_WINDOW_MS + 4 * TICK_MS + SLACK_MS, intervalMs: 200 });
     note(`after the move: ${tickLog(settled)}`);
     assert.deepEqual([timeline.at(-1)?.accelerator, replicasNow()], ['MI300X', 1]);
-    assert.ok(timeline.every((x) => x.at < moved.at || (x.accelerator === 'MI300X' && x.replicas === 1)), JSON.stringify(timeline.filter((x) => x.at >= moved.at)));
+    assert.ok(timeline.every((x) => x.at < moved.at || (x.accelerator === 'MI300X' && x.replicas <= kept)), JSON.stringify(timeline.filter((x) => x.at >= moved.at)));
   });
 
   void it('two replicas: only the Lease holder acts; SIGKILL it and the other takes over within the lease duration and scales', async () => {
