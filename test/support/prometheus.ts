@@ -55,12 +55,16 @@ const sleep = (ms: number): Promise<void> => new Promise((ok) => setTimeout(ok, 
 
 export async function getJson(url: string, timeoutMs = 2000): Promise<unknown> {
   const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
-  return (await res.json()) as unknown;
+  return await res.json();
 }
 
-/** `port`: listen there (e.g. to restart on the address its clients know) instead of a free one picked here. */
-export async function startPrometheus(targets: readonly Target[], opts: { scrapeIntervalS?: number; extraArgs?: readonly string[]; port?: number } = {}): Promise<TestPrometheus> {
-  const dir = await mkdtemp(join(tmpdir(), 'inferno-prom-'));
+/**
+ * `port`: listen there (e.g. to restart on the address its clients know) instead of a free one picked here.
+ * `parentDir`: where its temporary directory goes (default: the OS's), e.g. a folder something else removes even
+ * when the test runner is killed (the e2e cluster's workdir).
+ */
+export async function startPrometheus(targets: readonly Target[], opts: { scrapeIntervalS?: number; extraArgs?: readonly string[]; port?: number; parentDir?: string } = {}): Promise<TestPrometheus> {
+  const dir = await mkdtemp(join(opts.parentDir ?? tmpdir(), 'inferno-prom-'));
   const sdFile = join(dir, 'targets.json');
   const setTargets = async (ts: readonly Target[]): Promise<void> => {
     const tmp = `${sdFile}.tmp`;
@@ -96,8 +100,8 @@ export async function startPrometheus(targets: readonly Target[], opts: { scrape
     live.add(child);
     killOnExit();
     let stderr = '';
-    child.stderr?.setEncoding('utf8');
-    child.stderr?.on('data', (d: string) => { stderr = (stderr + d).slice(-4000); });
+    child.stderr.setEncoding('utf8');
+    child.stderr.on('data', (d: string) => { stderr = (stderr + d).slice(-4000); });
     const exited = new Promise<void>((ok) => { child.once('exit', () => { live.delete(child); ok(); }); });
     const url = `http://127.0.0.1:${port}`;
     const deadline = Date.now() + 30_000;
