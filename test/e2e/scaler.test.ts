@@ -16,7 +16,6 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
@@ -172,7 +171,8 @@ void describe('e2e: the periodic scaler in a real control plane, with Prometheus
     assert.ok(U_MI > 3.6 * U_L4, `the MI300X profile must carry the "move" load on one replica (${U_MI} vs ${U_L4} req/s)`);
     note(`one replica within the SLO: L4 ${U_L4.toFixed(3)} req/s, MI300X ${U_MI.toFixed(3)} req/s`);
     cluster = await startCluster();
-    dir = await mkdtemp(path.join(tmpdir(), 'inferno-e2e-scaler-'));
+    // inside the cluster's workdir: its janitor removes it even when this runner is killed
+    dir = await mkdtemp(path.join(cluster.workdir, 'scaler-'));
     admin = keepAlive(new KubeConfig());
     admin.loadFromFile(cluster.kubeconfig);
     apps = admin.makeApiClient(AppsV1Api);
@@ -206,7 +206,7 @@ void describe('e2e: the periodic scaler in a real control plane, with Prometheus
     await waitFor('the small blocker to run', async () => (await apps.readNamespacedDeployment({ namespace: NS, name: 'other-team-small' })).status?.readyReplicas === 1, { timeoutMs: 120_000, intervalMs: 300 });
 
     // Prometheus (targets come from the emulator harness).
-    prom = await startPrometheus([], { scrapeIntervalS: SCRAPE_MS / 1000 });
+    prom = await startPrometheus([], { scrapeIntervalS: SCRAPE_MS / 1000, parentDir: cluster.workdir });
     promPort = prom.port;
 
     // The inferno ServiceAccount's kubeconfig: both serve processes run with exactly the shipped RBAC.
@@ -329,10 +329,10 @@ void describe('e2e: the periodic scaler in a real control plane, with Prometheus
     await Promise.all(serves.map((s) => s.stop()));
     await webhook?.close();
     await prom?.stop();
-    await cluster.stop();
-    // INFERNO_E2E_KEEP=1 keeps the serve logs (serve-a.log, serve-b.log) for a look after a failure
+    // INFERNO_E2E_KEEP=1 keeps the cluster's workdir, and in it the serve logs (scaler-*/serve-a.log, serve-b.log)
     if (process.env['INFERNO_E2E_KEEP'] === '1') note(`kept ${dir}`);
     else if (dir !== '') await rm(dir, { recursive: true, force: true });
+    await cluster.stop();
     note(`whole file: ${secs(Date.now() - startedAt)}`);
   });
 
@@ -514,7 +514,7 @@ void describe('e2e: the periodic scaler in a real control plane, with Prometheus
     assert.equal(condition(held, 'MetricsAvailable')?.status, 'False');
     assert.ok(Date.parse(held.lastUpdate ?? '') >= at, 'the scaler kept ticking (and writing why it holds)');
 
-    prom = await startPrometheus(targets, { scrapeIntervalS: SCRAPE_MS / 1000, port: promPort });
+    prom = await startPrometheus(targets, { scrapeIntervalS: SCRAPE_MS / 1000, port: promPort, parentDir: cluster.workdir });
     const backAt = Date.now();
     await waitFor('MetricsAvailable=True again', async () => condition(await status(), 'MetricsAvailable')?.status === 'True', { timeoutMs: RATE_WINDOW_MS + 30_000, intervalMs: 200 });
     await waitReplicas('3 MI300X replicas', (n) => n >= 3, 4 * TICK_MS + 30_000);

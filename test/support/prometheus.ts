@@ -84,9 +84,13 @@ async function isReady(url: string, ca: string | undefined): Promise<boolean> {
   }
 }
 
-/** `port`: listen there (e.g. to restart on the address its clients know) instead of a free one picked here. */
-export async function startPrometheus(targets: readonly Target[], opts: { scrapeIntervalS?: number; extraArgs?: readonly string[]; tls?: PrometheusTls; port?: number } = {}): Promise<TestPrometheus> {
-  const dir = await mkdtemp(join(tmpdir(), 'inferno-prom-'));
+/**
+ * `port`: listen there (e.g. to restart on the address its clients know) instead of a free one picked here.
+ * `parentDir`: where its temporary directory goes (default: the OS's), e.g. a folder something else removes even
+ * when the test runner is killed (the e2e cluster's workdir).
+ */
+export async function startPrometheus(targets: readonly Target[], opts: { scrapeIntervalS?: number; extraArgs?: readonly string[]; tls?: PrometheusTls; port?: number; parentDir?: string } = {}): Promise<TestPrometheus> {
+  const dir = await mkdtemp(join(opts.parentDir ?? tmpdir(), 'inferno-prom-'));
   const sdFile = join(dir, 'targets.json');
   const setTargets = async (ts: readonly Target[]): Promise<void> => {
     const tmp = `${sdFile}.tmp`;
