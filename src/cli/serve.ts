@@ -8,6 +8,7 @@ import { DefaultNamespace, NamespaceEnv } from '../domain/keys.js';
 import type { ConnectionLimits } from '../http/https-server.js';
 import { defaultConnectionLimits, startHttpsServer } from '../http/https-server.js';
 import { createAdmissionMetrics } from '../metrics/admission.js';
+import { collectInventoryMetrics } from '../metrics/inventory.js';
 import { collectOffloadMetrics, collectProcessMetrics } from '../metrics/process.js';
 import { defaultOffloadOptions, startOffload } from '../threads/offload.js';
 import { loadScenarioView } from '../io/scenario-view.js';
@@ -266,6 +267,7 @@ export async function runServe(config: ServeConfig, io: Io, stop: AbortSignal, h
     const registry = metrics.registry;
     collectProcessMetrics(registry);
     collectOffloadMetrics(registry, () => offload.stats());
+    collectInventoryMetrics(registry, () => (view.ready() ? view.snapshot().boundUnits() : undefined));
     const routes = createAdmissionRoutes({ view, namespace: config.namespace, offload });
     const ready = (): boolean => !draining && view.ready();
     const webhookApp = createWebhookApp({ routes, metrics, ready, log });

@@ -116,6 +116,8 @@ export class GpuInventory {
   readonly #used = new Map<string, Map<string, number>>();
   /** node(name) answers, kept until that node or its pods change (the extender asks for thousands per request) */
   readonly #views = new Map<string, NodeInventory>();
+  /** units bound pods hold, per resource, over all nodes */
+  readonly #bound = new Map<string, number>();
   #version = 0;
   #cache: { version: number; accelerators: readonly Accelerator[]; budget: Capacity | undefined; value: TypeCapacity } | undefined;
 
@@ -143,6 +145,7 @@ export class GpuInventory {
       this.#pods.set(p.key, p);
       if (p.nodeName !== undefined) {
         add(this.#used, p.nodeName, p.requests, 1);
+        this.#count(p.requests, 1);
         this.#views.delete(p.nodeName);
       }
     }
@@ -161,8 +164,21 @@ export class GpuInventory {
     this.#pods.delete(p.key);
     if (p.nodeName !== undefined) {
       add(this.#used, p.nodeName, p.requests, -1);
+      this.#count(p.requests, -1);
       this.#views.delete(p.nodeName);
     }
+  }
+
+  #count(requests: Readonly<Record<string, number>>, sign: 1 | -1): void {
+    for (const [k, v] of Object.entries(requests)) {
+      // A resource seen once stays, at 0 when nothing holds it: a scrape then says 0, not "no such resource".
+      this.#bound.set(k, (this.#bound.get(k) ?? 0) + sign * v);
+    }
+  }
+
+  /** GPU units that bound pods hold, per resource name (what a scrape reports; O(resources)) */
+  boundUnits(): Readonly<Record<string, number>> {
+    return Object.fromEntries(this.#bound);
   }
 
   node(name: string): NodeInventory | undefined {

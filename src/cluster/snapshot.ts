@@ -16,6 +16,8 @@ export interface ClusterSnapshot {
   nodeNames(): readonly string[];
   /** a GPU-holding pod by namespace/name (the extender's check that a pod it saw scheduled is now bound) */
   pod(key: string): PodGpus | undefined;
+  /** GPU units bound pods hold, per resource name */
+  boundUnits(): Readonly<Record<string, number>>;
 }
 
 export interface ClusterView {
@@ -38,6 +40,7 @@ export function snapshotOf(config: InfernoConfig, inventory: GpuInventory): Clus
     node: (name) => inventory.node(name),
     nodeNames: () => inventory.nodeNames(),
     pod: (key) => inventory.pod(key),
+    boundUnits: () => inventory.boundUnits(),
   };
 }
 

@@ -19,6 +19,7 @@ import { REPO_ROOT, freePorts, httpGet, startCluster, waitFor } from './cluster.
 import type { Supervised } from './extender-scheduler.js';
 import { startScheduler, supervise } from './extender-scheduler.js';
 import { Annotation, Extender, Label } from '../../src/domain/keys.js';
+import { InventoryMetricName } from '../../src/metrics/inventory.js';
 import type { FreeMap, PackingEvent } from '../support/extender-sequence.js';
 import { Product, eightGpuFits, packingSequence, simulate } from '../support/extender-sequence.js';
 
@@ -26,7 +27,6 @@ const BIN = path.join(REPO_ROOT, 'bin', 'inferno.js');
 const file = (...p: string[]): string => path.join(REPO_ROOT, ...p);
 const NS = 'models';
 const gpu = Product.resource;
-const sleep = (ms: number): Promise<void> => new Promise((ok) => { setTimeout(ok, ms); });
 
 /** The small version of the bench's fragmentation sequence (same seed and mix), on the A100 nodes of the fixture. */
 const smallSequence = { seed: 7, events: 24, arrivalShare: 0.5 } as const;
@@ -38,6 +38,8 @@ void describe('e2e: scheduler extender with the real kube-scheduler', { timeout:
   let serve: Supervised | undefined;
   let scheduler: Supervised | undefined;
   let core: CoreV1Api;
+  let serveUrl = '';
+  let serveCa = Buffer.alloc(0);
   const apply = (obj: unknown, ...extra: string[]): Promise<string> => cluster.kubectl(['apply', ...extra, '-f', '-'], { input: JSON.stringify(obj) });
 
   before(async () => {
@@ -66,6 +68,8 @@ void describe('e2e: scheduler extender with the real kube-scheduler', { timeout:
     await apply({ apiVersion: 'v1', kind: 'List', items: configs });
     serve = supervise(cluster, 'inferno-serve', [process.execPath, BIN, 'serve', '--kubeconfig', cluster.kubeconfig, '--host', '127.0.0.1', '--port', String(port), '--cert-dir', certDir, '--inject-ca-bundle', '--no-scaler', '--drain-seconds', '0']);
     const ca = readFileSync(path.join(certDir, 'ca.crt'));
+    serveUrl = `https://127.0.0.1:${port}`;
+    serveCa = ca;
     await waitFor('inferno serve to be ready', async () => (await httpGet(`https://127.0.0.1:${port}/readyz`, { ca })).status === 200, { timeoutMs: 60_000, intervalMs: 300 });
 
     // deploy/scheduler's KubeSchedulerConfiguration as the cluster holds it, with the extender's address and CA of
@@ -144,7 +148,23 @@ void describe('e2e: scheduler extender with the real kube-scheduler', { timeout:
     const gone = (e: unknown): void => { if ((e as { code?: unknown }).code !== 404) throw e; };
     await Promise.all(pods.map((p) => core.deleteNamespacedPod({ name: p.metadata?.name ?? '', namespace: NS, gracePeriodSeconds: 0 }).catch(gone)));
     await waitFor(`pods ${selector} to be gone`, async () => (await podsOf(selector)).length === 0, { timeoutMs: 60_000, intervalMs: 100 });
-    await sleep(300); // the deletions reach inferno's informer a moment later
+    await informerCaughtUp();
+  }
+
+  /**
+   * Waits until inferno's pod informer counts the GPUs the API server shows bound. A fixed sleep was not enough on
+   * a busy machine: a deletion that had not yet reached inferno left a node looking full, and the next pod went
+   * elsewhere than simulated.
+   */
+  async function informerCaughtUp(): Promise<void> {
+    let seen = '';
+    await waitFor('inferno\'s informer to count the GPUs the API server shows bound', async () => {
+      const want = [...(await usage()).values()].reduce((a, b) => a + b, 0);
+      const body = (await httpGet(`${serveUrl}/metrics`, { ca: serveCa })).body;
+      const m = new RegExp(`^${InventoryMetricName.gpusBound}\\{resource="${gpu.replace(/[./]/g, '\\$&')}"\\} (\\d+)$`, 'm').exec(body);
+      seen = m?.[1] ?? 'no sample';
+      return m !== null && Number(m[1]) === want;
+    }, { timeoutMs: 30_000, intervalMs: 50 }).catch((e: unknown) => { throw new Error(`${String(e)} (inferno counts ${seen})`); });
   }
 
   /** GPUs in use per A100 node, from the API server. */
@@ -217,7 +237,7 @@ void describe('e2e: scheduler extender with the real kube-scheduler', { timeout:
   void it('with nodes partly occupied, each new 1-GPU replica goes to the fullest node it fits on', async () => {
     // free: pack8-0 3, pack8-1 1, pack8-2 8, pack4-0 2, pack4-1 0 (full)
     await Promise.all([filler('f-80', 'pack8-0', 5), filler('f-81', 'pack8-1', 7), filler('f-40', 'pack4-0', 2), filler('f-41', 'pack4-1', 4)]);
-    await sleep(500);
+    await informerCaughtUp();
     // By hand: the fewest free GPUs left after placement wins; equal leftovers go to the smaller node.
     const expected = ['pack8-1', 'pack4-0', 'pack4-0', 'pack8-0', 'pack8-0', 'pack8-0', 'pack8-2'];
     await apply(deployment('one-gpu', 0, 1));
@@ -241,7 +261,7 @@ void describe('e2e: scheduler extender with the real kube-scheduler', { timeout:
   void it('scaling to 8 replicas at once still packs, without overcommitting any node', async () => {
     // free: pack4-1 1, pack8-1 2, pack8-0 4, pack8-2 8, pack4-0 0
     await Promise.all([filler('g-80', 'pack8-0', 4), filler('g-81', 'pack8-1', 6), filler('g-40', 'pack4-0', 4), filler('g-41', 'pack4-1', 3)]);
-    await sleep(500);
+    await informerCaughtUp();
     await apply(deployment('burst', 8, 1));
     const pods = await boundNodes('burst', 8);
     const count = (node: string): number => pods.filter((p) => p.spec?.nodeName === node).length;
@@ -302,7 +322,7 @@ void describe('e2e: scheduler extender with the real kube-scheduler', { timeout:
             live.delete(e.id);
             await core.deleteNamespacedPod({ name, namespace: NS, gracePeriodSeconds: 0 });
             await waitFor(`${name} gone`, async () => !(await podsOf(`app=${app}`)).some((p) => p.metadata?.name === name), { timeoutMs: 30_000, intervalMs: 50 });
-            await sleep(300);
+            await informerCaughtUp();
             const slot = tracked.get(held.node);
             if (slot !== undefined) slot.free += held.gpus;
           }

@@ -55,6 +55,19 @@ describe('GPU inventory, updated one event at a time', () => {
     assert.deepEqual(inv.byType(catalog).total, { A100: 8, H100: 0, MI300X: 0 });
   });
 
+  test('bound units per resource: bound pods only, a move or finish updates them, zero stays zero', () => {
+    const inv = new GpuInventory();
+    assert.deepEqual(inv.boundUnits(), {});
+    inv.upsertPod(pod('ns/pending', { nodeSelector: a100, requests: { 'nvidia.com/gpu': 4 } }));
+    assert.deepEqual(inv.boundUnits(), {}, 'a pending pod is not bound');
+    inv.upsertPod(pod('ns/pending', { nodeName: 'a-0', requests: { 'nvidia.com/gpu': 4 } }));
+    inv.upsertPod(pod('ns/m', { nodeName: 'm-0', requests: { 'amd.com/gpu': 2, cpu: 8 } }));
+    assert.deepEqual(inv.boundUnits(), { 'nvidia.com/gpu': 4, 'amd.com/gpu': 2, cpu: 8 });
+    inv.upsertPod(pod('ns/pending', { nodeName: 'a-0', requests: { 'nvidia.com/gpu': 4 }, finished: true }));
+    inv.removePod('ns/m');
+    assert.deepEqual(inv.boundUnits(), { 'nvidia.com/gpu': 0, 'amd.com/gpu': 0, cpu: 0 });
+  });
+
   test('cached per type until the next change; the version counts changes', () => {
     const inv = new GpuInventory();
     inv.upsertNode(nodeGpusOf(node('a-0', a100, { 'nvidia.com/gpu': '8' })));
