@@ -54,8 +54,17 @@ function remember(memory: DeploymentMemory, template: string, rec: Recommendatio
   return kept.length > MaxRecommendations ? kept.slice(kept.length - MaxRecommendations) : kept;
 }
 
+/** Since when the plan has wanted a move only for its saving (the current template can serve), if it does now. */
+function savingSinceOf(input: DecideInput, planned: Allocated): number | undefined {
+  const { now, current, policy, memory, stay } = input;
+  if (stay === undefined) return undefined;
+  const a = planned.allocation;
+  if (stay.cost - a.cost <= policy.penaltyFactor * (Math.max(current.cost, 0) + a.cost)) return undefined;
+  return memory.savingSince !== undefined && memory.savingSince <= now ? memory.savingSince : now;
+}
+
 /** Why the move to the solver's template must wait or is not worth it, or undefined when it may happen now. */
-function switchBlocker(input: DecideInput, planned: Allocated, replicas: number): string | undefined {
+function switchBlocker(input: DecideInput, planned: Allocated, replicas: number, savingSince: number | undefined): string | undefined {
   const { now, current, policy, memory, stay } = input;
   const a = planned.allocation;
   if (stay !== undefined) {
@@ -69,6 +78,12 @@ function switchBlocker(input: DecideInput, planned: Allocated, replicas: number)
   if (current.startingReplicas > 0) return `${current.startingReplicas} replica(s) are still starting`;
   const needed = replicas * planned.unitsPerReplica;
   if (needed > planned.freeUnits) return `${a.type} has ${planned.freeUnits} free GPU unit(s), the move needs ${needed}`;
+  // A move the current template does not need restarts every pod: it waits until one tick's plan has become the
+  // plan of the whole window, so a burst, a dip or a new leader's first tick cannot send a model back and forth.
+  const held = now - (savingSince ?? now);
+  if (stay !== undefined && held < policy.stabilizationWindowMs) {
+    return `the plan has preferred a cheaper template for ${secs(held)}; a move the current one does not need waits until that has held for ${secs(policy.stabilizationWindowMs)}`;
+  }
   return undefined;
 }
 
@@ -103,6 +118,7 @@ function switchAction(input: DecideInput, planned: Allocated, replicas: number, 
       recommendations: [{ at: now, replicas }],
       zeroLoadSince,
       lastTemplateChangeAt: now,
+      savingSince: undefined,
     },
   };
 }
@@ -159,27 +175,29 @@ export function decide(input: DecideInput): ScaleAction {
   const problem = dataProblem(input);
   if (problem !== undefined || observed.kind === 'unknown') {
     // A gap of unknown load restarts the windows: a scale-down or scale-to-zero needs the whole window known.
-    return hold(ScaleReason.metricsUnavailable, `holding ${cur} replica(s): ${problem ?? 'no data'}`, { ...memory, recommendations: [], zeroLoadSince: undefined });
+    return hold(ScaleReason.metricsUnavailable, `holding ${cur} replica(s): ${problem ?? 'no data'}`, { ...memory, recommendations: [], zeroLoadSince: undefined, savingSince: undefined });
   }
   const zeroLoadSince = observed.arrivalRate === 0 ? (memory.zeroLoadSince ?? now) : undefined;
   if (planned.kind === 'unallocated') {
-    return hold(ScaleReason.notAllocated, `holding ${cur} replica(s): the solver allocated nothing (${planned.reason})`, { ...memory, zeroLoadSince });
+    return hold(ScaleReason.notAllocated, `holding ${cur} replica(s): the solver allocated nothing (${planned.reason})`, { ...memory, zeroLoadSince, savingSince: undefined });
   }
 
   const a = planned.allocation;
   const currentKey = templateKey(current.accelerator, current.maxBatch);
   const desiredKey = templateKey(a.accelerator, a.maxBatch);
   let deferred: string | undefined;
+  let savingSince: number | undefined;
   if (desiredKey !== currentKey) {
     const replicas = clamp(a.numReplicas, policy);
-    const blocker = switchBlocker(input, planned, replicas);
+    savingSince = savingSinceOf(input, planned);
+    const blocker = switchBlocker(input, planned, replicas, savingSince);
     if (blocker === undefined) return switchAction(input, planned, replicas, zeroLoadSince);
     deferred = `moving to ${a.accelerator} (batch ${a.maxBatch}) is deferred: ${blocker}`;
   }
 
   const raw = deferred === undefined ? a.numReplicas : input.stay?.replicas;
   if (raw === undefined) {
-    return hold(ScaleReason.switchDeferred, `holding ${cur} replica(s): ${deferred ?? ''}, and ${input.stayProblem ?? 'the current accelerator cannot serve the load'}`, { ...memory, zeroLoadSince });
+    return hold(ScaleReason.switchDeferred, `holding ${cur} replica(s): ${deferred ?? ''}, and ${input.stayProblem ?? 'the current accelerator cannot serve the load'}`, { ...memory, zeroLoadSince, savingSince });
   }
   const rec = clamp(raw, policy);
   const recs = remember(memory, currentKey, { at: now, replicas: rec }, policy.stabilizationWindowMs);
@@ -193,6 +211,6 @@ export function decide(input: DecideInput): ScaleAction {
     direction: directionOf(cur, out.replicas),
     reason,
     message: deferred === undefined ? out.message : `${out.message}; ${deferred}`,
-    memory: { template: currentKey, recommendations: recs, zeroLoadSince, lastTemplateChangeAt: memory.lastTemplateChangeAt },
+    memory: { template: currentKey, recommendations: recs, zeroLoadSince, lastTemplateChangeAt: memory.lastTemplateChangeAt, savingSince },
   };
 }

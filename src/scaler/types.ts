@@ -90,9 +90,15 @@ export interface DeploymentMemory {
   readonly zeroLoadSince: number | undefined;
   /** when decide last changed the accelerator or batch size */
   readonly lastTemplateChangeAt: number | undefined;
+  /**
+   * since when, without a break, the joint plan has preferred some cheaper template while the current one could
+   * still serve the load: such a move waits until that has held for the window (the plan's choice may change
+   * between cheaper templates meanwhile; the move goes to the one of the tick it happens on)
+   */
+  readonly savingSince: number | undefined;
 }
 
-export const EmptyMemory: DeploymentMemory = { template: undefined, recommendations: [], zeroLoadSince: undefined, lastTemplateChangeAt: undefined };
+export const EmptyMemory: DeploymentMemory = { template: undefined, recommendations: [], zeroLoadSince: undefined, lastTemplateChangeAt: undefined, savingSince: undefined };
 
 export interface DecideInput {
   readonly now: number;

@@ -71,6 +71,12 @@ function tick(w: World, step: Step, policy: ScalePolicy = basePolicy): ScaleActi
   return action;
 }
 
+/** The joint plan has preferred a cheaper template for a whole window before `at` (that rule has tests of its own). */
+function preferredFor(w: World, at = 0): World {
+  w.memory = { ...w.memory, savingSince: at - WINDOW };
+  return w;
+}
+
 /** Steady load at `replicas` on A100 for `ms`, ticking every TICK from `from`; returns the next tick time. */
 function settle(w: World, from: number, ms: number, rate: number, replicas: number, policy: ScalePolicy = basePolicy): number {
   let t = from;
@@ -273,6 +279,34 @@ describe('decide: accelerator and batch-size changes', () => {
   // current: 4 × A100 = 720 ¢/h; staying needs the same 4 replicas
   const stay: StayOption = { replicas: 4, cost: 720 };
 
+  test('a move only for a saving waits until the plan has preferred it for the whole window, without a break', () => {
+    const w = world(4);
+    const cheap = allocated('L4', 5);
+    for (let t = 0; t < WINDOW; t += TICK) {
+      const a = tick(w, { at: t, observed: fresh(240), planned: cheap, stay });
+      assert.deepEqual([a.kind, a.reason], ['steady', ScaleReason.switchDeferred], `moved after ${t / S} s`);
+      assert.match(a.message, new RegExp(`the plan has preferred a cheaper template for ${t / S} s; a move the current one does not need waits until that has held for 300 s`));
+    }
+    // one tick preferring to stay (a dip, a burst) restarts the window
+    const w2 = world(4);
+    for (let t = 0; t < WINDOW - TICK; t += TICK) tick(w2, { at: t, observed: fresh(240), planned: cheap, stay });
+    assert.equal(tick(w2, { at: WINDOW - TICK, observed: fresh(240), planned: allocated('A100', 4) }).kind, 'steady');
+    assert.equal(w2.memory.savingSince, undefined);
+    for (let t = WINDOW; t < 2 * WINDOW; t += TICK) assert.equal(tick(w2, { at: t, observed: fresh(240), planned: cheap, stay }).kind, 'steady');
+    assert.equal(tick(w2, { at: 2 * WINDOW, observed: fresh(240), planned: cheap, stay }).kind, 'switch');
+    assert.equal(tick(w, { at: WINDOW, observed: fresh(240), planned: cheap, stay }).kind, 'switch');
+  });
+
+  test('a gap in the metrics restarts the preference; a new leader (empty memory) starts its own window', () => {
+    const cheap = allocated('L4', 5);
+    const w = world(4);
+    for (let t = 0; t < WINDOW; t += TICK) tick(w, { at: t, observed: t === 2 * MIN ? unknown : fresh(240), planned: cheap, stay });
+    assert.equal(tick(w, { at: WINDOW, observed: fresh(240), planned: cheap, stay }).kind, 'steady', 'the window restarted after the gap');
+    // a leader that just took over knows nothing of the old leader's window: it waits one of its own
+    const leader = world(4);
+    assert.equal(tick(leader, { at: 10 * MIN, observed: fresh(240), planned: cheap, stay }).kind, 'steady');
+  });
+
   test('only when the saving exceeds the switching surcharge', () => {
     // 3 × H100 = 750: more expensive → stay (and the reason says why)
     const w1 = world(4);
@@ -280,7 +314,7 @@ describe('decide: accelerator and batch-size changes', () => {
     assert.deepEqual([a1.kind, a1.replicas, a1.reason, w1.current.accelerator], ['steady', 4, ScaleReason.switchDeferred, 'A100']);
     assert.match(a1.message, /not more than the 147 ¢\/h switching surcharge/);
     // 5 × L4 = 300 ¢/h: a saving of 420 > 0.1·(720 + 300) = 102 → move
-    const w2 = world(4);
+    const w2 = preferredFor(world(4));
     const a2 = tick(w2, { at: 0, observed: fresh(240), planned: allocated('L4', 5), stay });
     assert.equal(a2.kind, 'switch');
     assert.deepEqual(a2.template, { accelerator: 'L4', maxBatch: 32 });
@@ -296,20 +330,20 @@ describe('decide: accelerator and batch-size changes', () => {
       assert.ok(p.kind === 'allocated');
       return { ...p, allocation: { ...p.allocation, cost } };
     };
-    assert.equal(tick(world(4), { at: 0, observed: fresh(240), planned: near(589.1), stay }).kind, 'steady');
-    assert.equal(tick(world(4), { at: 0, observed: fresh(240), planned: near(589.0), stay }).kind, 'switch');
+    assert.equal(tick(preferredFor(world(4)), { at: 0, observed: fresh(240), planned: near(589.1), stay }).kind, 'steady');
+    assert.equal(tick(preferredFor(world(4)), { at: 0, observed: fresh(240), planned: near(589.0), stay }).kind, 'switch');
   });
 
   test('only when the new GPUs are free', () => {
-    const w = world(4);
+    const w = preferredFor(world(4));
     const a = tick(w, { at: 0, observed: fresh(240), planned: allocated('L4', 5, { freeUnits: 4 }), stay });
     assert.deepEqual([a.kind, a.replicas, a.reason], ['steady', 4, ScaleReason.switchDeferred]);
     assert.match(a.message, /L4 has 4 free GPU unit\(s\), the move needs 5/);
     assert.equal(tick(w, { at: TICK, observed: fresh(240), planned: allocated('L4', 5, { freeUnits: 5 }), stay }).kind, 'switch');
   });
 
-  test('at most once per window', () => {
-    const w = world(4);
+  test('at most once per window; the way back waits for its own window of preference', () => {
+    const w = preferredFor(world(4));
     assert.equal(tick(w, { at: 0, observed: fresh(240), planned: allocated('L4', 5), stay }).kind, 'switch');
     // back to A100 would save a lot (say the L4 profile turned out slow): still not within the window
     const backStay: StayOption = { replicas: 12, cost: 720 };
@@ -319,19 +353,22 @@ describe('decide: accelerator and batch-size changes', () => {
       assert.match(a.message, /at most one per 300 s/);
     }
     assert.equal(w.current.accelerator, 'L4');
-    const again = tick(w, { at: WINDOW, observed: fresh(240), planned: allocated('A100', 2), stay: backStay });
+    // preferred since TICK: a window of it is complete one tick after the once-per-window limit ends
+    const waiting = tick(w, { at: WINDOW, observed: fresh(240), planned: allocated('A100', 2), stay: backStay });
+    assert.match(waiting.message, /the plan has preferred a cheaper template for 270 s/);
+    const again = tick(w, { at: WINDOW + TICK, observed: fresh(240), planned: allocated('A100', 2), stay: backStay });
     assert.deepEqual([again.kind, again.template?.accelerator], ['switch', 'A100']);
   });
 
   test('while the current replicas keep the template, they follow the load on the current accelerator', () => {
-    const w = world(4);
+    const w = preferredFor(world(4));
     const a = tick(w, { at: 0, observed: fresh(400), planned: allocated('L4', 9, { freeUnits: 2 }), stay: { replicas: 6, cost: 1080 } });
     assert.deepEqual([a.kind, a.replicas, a.reason, w.current.accelerator], ['scale', 6, ScaleReason.loadIncrease, 'A100']);
     assert.match(a.message, /deferred: L4 has 2 free/);
   });
 
   test('not while replicas are starting (a rollout in progress)', () => {
-    const w = world(4);
+    const w = preferredFor(world(4));
     w.current = { ...w.current, readyReplicas: 3, startingReplicas: 1 };
     const a = tick(w, { at: 0, observed: fresh(240), planned: allocated('L4', 5), stay });
     assert.equal(a.kind, 'steady');
@@ -339,21 +376,21 @@ describe('decide: accelerator and batch-size changes', () => {
   });
 
   test('a batch-size change on the same accelerator follows the same rules', () => {
-    const w = world(4);
+    const w = preferredFor(world(4));
     const a = tick(w, { at: 0, observed: fresh(240), planned: allocated('A100', 2, { maxBatch: 64 }), stay });
     assert.deepEqual([a.kind, a.reason, a.template], ['switch', ScaleReason.batchSizeChange, { accelerator: 'A100', maxBatch: 64 }]);
   });
 
   test('a move to fewer replicas keeps the current count while the new pods start, then scales down after the window', () => {
     // A Deployment cuts its old pods to the new spec.replicas at once: 4 → 2 would leave 2 old pods with the load of 4.
-    const w = world(4);
+    const w = preferredFor(world(4));
     const a = tick(w, { at: 0, observed: fresh(240), planned: allocated('A100', 2, { maxBatch: 64 }), stay });
     assert.deepEqual([a.kind, a.replicas, a.direction], ['switch', 4, 'none']);
     assert.match(a.message, /keeping 4 replica\(s\) while the new ones start, 2 once the load has needed no more for 300 s/);
     for (let t = TICK; t < WINDOW; t += TICK) assert.equal(tick(w, { at: t, observed: fresh(240), planned: allocated('A100', 2, { maxBatch: 64 }) }).replicas, 4);
     assert.equal(tick(w, { at: WINDOW, observed: fresh(240), planned: allocated('A100', 2, { maxBatch: 64 }) }).replicas, 2);
     // when the new type has room only for the planned count, the move goes ahead with it
-    const tight = tick(world(4), { at: 0, observed: fresh(240), planned: allocated('L4', 2, { freeUnits: 3 }), stay });
+    const tight = tick(preferredFor(world(4)), { at: 0, observed: fresh(240), planned: allocated('L4', 2, { freeUnits: 3 }), stay });
     assert.deepEqual([tight.kind, tight.replicas, tight.direction], ['switch', 2, 'down']);
   });
 
@@ -373,7 +410,7 @@ describe('decide: accelerator and batch-size changes', () => {
   });
 
   test('after a switch, a scale-down on the new accelerator waits a full window of its own', () => {
-    const w = world(4);
+    const w = preferredFor(world(4));
     tick(w, { at: 0, observed: fresh(240), planned: allocated('L4', 5), stay });
     // the switch's recommendation (5) is in force until the next tick, so the window closes 5 min after that
     for (let t = TICK; t <= WINDOW; t += TICK) assert.equal(tick(w, { at: t, observed: fresh(100), planned: allocated('L4', 2) }).replicas, 5);
