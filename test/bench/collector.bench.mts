@@ -3,24 +3,22 @@
 // {bench:"collector", servers, series, queries, window, coldMs, warmMedianMs, warmP90Ms, runs, observed, errors,
 // loadAvg1m}; with --per-query also each query's median time alone.
 //
-// The series are emulated: one exporter renders vLLM's full exposition (every metric the emulator has, histograms
-// with their buckets) for N model servers, each in its own namespace-and-model pair with one pod, and advances
-// their counters on every scrape like a server taking ~1–20 req/s. Prometheus scrapes it every 5 s and holds 40 s
+// The series are emulated (test/support/vllm-fleet.ts): one exporter renders vLLM's full exposition (every metric
+// the emulator has, histograms with their buckets) for N model servers, each in its own namespace-and-model pair
+// with one pod, and advances their counters on every scrape like a server taking ~1–20 req/s. Prometheus scrapes it every 5 s and holds 40 s
 // of data before measuring; the rate window is 30 s (6 samples per series: a little more work per query than a
 // production 1 m window over 15 s scrapes). "cold" is the first collection, "warm" the median of the next ones.
-import { createServer } from 'node:http';
 import { loadavg } from 'node:os';
-import type { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
 import { collect, lookbackStep } from '../../src/collector/collect.js';
 import { isKnown } from '../../src/collector/interpret.js';
 import { QueryNames, buildQueries } from '../../src/collector/promql.js';
-import { VllmMetric } from '../../src/domain/keys.js';
 import { seededRandom } from '../../src/engine/random.js';
-import { oneTwoFiveBuckets } from '../../src/emulator/metrics.js';
 import type { PrometheusClient } from '../../src/prometheus/client.js';
 import { createPrometheusClient } from '../../src/prometheus/client.js';
 import { startPrometheus } from '../support/prometheus.js';
+import type { FleetServer } from '../support/vllm-fleet.js';
+import { serveFleet, vllmFleet } from '../support/vllm-fleet.js';
 
 const { values } = parseArgs({ options: {
   sizes: { type: 'string', default: '10,100,500' }, runs: { type: 'string', default: '10' }, fill: { type: 'string', default: '40' },
@@ -34,94 +32,10 @@ const windowS = 30;
 const scrapeS = 5;
 const staleAfterS = 4 * scrapeS;
 
-const L = VllmMetric.label;
-const ttftBuckets = [0.001, 0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10, 20, 40, 80, 160, 640, 2560];
-const itlBuckets = [0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.75, 1, 2.5, 5, 7.5, 10, 20, 40, 80];
-const latencyBuckets = [0.3, 0.5, 0.8, 1, 1.5, 2, 2.5, 5, 10, 15, 20, 30, 40, 50, 60, 120, 240, 480, 960, 1920, 7680];
-const tokenBuckets = oneTwoFiveBuckets(131_072);
-
-interface Hist { readonly buckets: readonly number[]; readonly counts: number[]; sum: number; count: number }
-const hist = (buckets: readonly number[]): Hist => ({ buckets, counts: buckets.map(() => 0), sum: 0, count: 0 });
-const observe = (h: Hist, v: number, n: number): void => {
-  h.buckets.forEach((b, i) => { if (v <= b) h.counts[i] = (h.counts[i] ?? 0) + n; });
-  h.sum += v * n;
-  h.count += n;
-};
-
-interface Server {
-  readonly labels: string;
-  readonly rate: number;
-  success: number;
-  prompt: number;
-  generation: number;
-  running: number;
-  waiting: number;
-  readonly hists: Record<string, Hist>;
-}
-
-function fleet(n: number): { render(): string; series: number } {
+/** n model servers of ~1–20 req/s, each in its own namespace-and-model pair with one pod. */
+function fleetServers(n: number): FleetServer[] {
   const r = seededRandom(n);
-  const servers: Server[] = Array.from({ length: n }, (_, i) => ({
-    labels: `${L.model}="org/model-${i}.v1",${L.engine}="0",${L.namespace}="team-${i % 37}",${L.pod}="model-${i}-0"`,
-    rate: 1 + r() * 19, success: 0, prompt: 0, generation: 0, running: 0, waiting: 0,
-    hists: {
-      [VllmMetric.timeToFirstToken]: hist(ttftBuckets), [VllmMetric.interTokenLatency]: hist(itlBuckets), [VllmMetric.timePerOutputToken]: hist(itlBuckets),
-      [VllmMetric.e2eLatency]: hist(latencyBuckets), [VllmMetric.queueTime]: hist(latencyBuckets),
-      [VllmMetric.requestPromptTokens]: hist(tokenBuckets), [VllmMetric.requestGenerationTokens]: hist(tokenBuckets),
-    },
-  }));
-  let last = performance.now();
-  const advance = (): void => {
-    const now = performance.now();
-    const dt = (now - last) / 1000;
-    last = now;
-    for (const s of servers) {
-      const done = Math.round(s.rate * dt * (0.8 + 0.4 * r()));
-      s.success += done;
-      s.prompt += done * 512;
-      s.generation += done * 128;
-      s.running = Math.round(s.rate * 2 * (0.5 + r()));
-      s.waiting = Math.round(r() * 3);
-      observe(s.hists[VllmMetric.timeToFirstToken]!, 0.05 + r() * 0.3, done);
-      observe(s.hists[VllmMetric.interTokenLatency]!, 0.02 + r() * 0.02, done * 127);
-      observe(s.hists[VllmMetric.timePerOutputToken]!, 0.02 + r() * 0.02, done * 127);
-      observe(s.hists[VllmMetric.e2eLatency]!, 3 + r(), done);
-      observe(s.hists[VllmMetric.queueTime]!, r() * 0.1, done);
-      observe(s.hists[VllmMetric.requestPromptTokens]!, 512, done);
-      observe(s.hists[VllmMetric.requestGenerationTokens]!, 128, done);
-    }
-  };
-  const render = (): string => {
-    advance();
-    const out: string[] = [];
-    const gauge = (name: string, v: (s: Server) => number): void => {
-      out.push(`# TYPE ${name} gauge`);
-      for (const s of servers) out.push(`${name}{${s.labels}} ${v(s)}`);
-    };
-    gauge(VllmMetric.running, (s) => s.running);
-    gauge(VllmMetric.waiting, (s) => s.waiting);
-    gauge(VllmMetric.kvCacheUsage, (s) => s.running / 1000);
-    out.push(`# TYPE ${VllmMetric.requestSuccess} counter`);
-    for (const s of servers) {
-      out.push(`${VllmMetric.requestSuccess}{${s.labels},${L.finishedReason}="length"} ${s.success}`);
-      out.push(`${VllmMetric.requestSuccess}{${s.labels},${L.finishedReason}="stop"} 0`, `${VllmMetric.requestSuccess}{${s.labels},${L.finishedReason}="abort"} 0`);
-    }
-    out.push(`# TYPE ${VllmMetric.promptTokens} counter`);
-    for (const s of servers) out.push(`${VllmMetric.promptTokens}{${s.labels}} ${s.prompt}`);
-    out.push(`# TYPE ${VllmMetric.generationTokens} counter`);
-    for (const s of servers) out.push(`${VllmMetric.generationTokens}{${s.labels}} ${s.generation}`);
-    for (const name of Object.keys(servers[0]?.hists ?? {})) {
-      out.push(`# TYPE ${name} histogram`);
-      for (const s of servers) {
-        const h = s.hists[name]!;
-        h.buckets.forEach((b, i) => { out.push(`${name}_bucket{${s.labels},le="${b}"} ${h.counts[i] ?? 0}`); });
-        out.push(`${name}_bucket{${s.labels},le="+Inf"} ${h.count}`, `${name}_sum{${s.labels}} ${h.sum}`, `${name}_count{${s.labels}} ${h.count}`);
-      }
-    }
-    return `${out.join('\n')}\n`;
-  };
-  const perServer = 3 + 3 + 2 + Object.values(servers[0]?.hists ?? {}).reduce((a, h) => a + h.buckets.length + 3, 0);
-  return { render, series: perServer * n };
+  return Array.from({ length: n }, (_, i) => ({ namespace: `team-${i % 37}`, model: `org/model-${i}.v1`, pod: `model-${i}-0`, rate: 1 + r() * 19, inTokens: 512, outTokens: 128 }));
 }
 
 /** Each query alone, sequentially: median ms of `runs`. */
@@ -141,19 +55,15 @@ async function timeEachQuery(client: PrometheusClient, servers: readonly { names
 }
 
 for (const n of sizes) {
-  const f = fleet(n);
-  const exporter = createServer((_req, res) => {
-    res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
-    res.end(f.render());
-  });
-  await new Promise<void>((ok) => { exporter.listen(0, '127.0.0.1', ok); });
-  const port = (exporter.address() as AddressInfo).port;
-  const prom = await startPrometheus([{ address: `127.0.0.1:${port}`, labels: {} }], { scrapeIntervalS: scrapeS });
+  const fleetOf = fleetServers(n);
+  const f = vllmFleet(fleetOf, n);
+  const exporter = await serveFleet(f);
+  const prom = await startPrometheus([{ address: exporter.address, labels: {} }], { scrapeIntervalS: scrapeS });
   try {
     await prom.waitForTargets(1, 60_000);
     await new Promise((ok) => setTimeout(ok, fillS * 1000));
     const client = await createPrometheusClient({ url: prom.url, timeoutMs: 30_000 });
-    const servers = Array.from({ length: n }, (_, i) => ({ namespace: `team-${i % 37}`, model: `org/model-${i}.v1` }));
+    const servers = fleetOf.map((x) => ({ namespace: x.namespace, model: x.model }));
     const times: number[] = [];
     // servers with every quantity known, the fewest over the runs: a scrape slower than its interval shows here
     let observed = n;
@@ -181,6 +91,6 @@ for (const n of sizes) {
     })}\n`);
   } finally {
     await prom.stop();
-    await new Promise<void>((ok) => { exporter.close(() => { ok(); }); exporter.closeAllConnections(); });
+    await exporter.close();
   }
 }
