@@ -19,6 +19,7 @@
 //   so measured latencies scatter like a real GPU's instead of mirroring a mean-value formula.
 // KV cache: a request reserves I + O tokens at admission (no preemption); usage reports the tokens held (prompt +
 // generated so far) over the capacity. A request that could never fit is rejected at submit.
+import { MinHeap } from './heap.js';
 import type { Random } from './random.js';
 import { lognormalFactor } from './random.js';
 
@@ -111,52 +112,6 @@ interface Seq {
   prefillEnd: number;
 }
 
-/** Min-heap of prefill end times (at most maxNumSeqs entries). */
-class PrefillHeap {
-  private readonly items: Seq[] = [];
-  get size(): number {
-    return this.items.length;
-  }
-  peek(): Seq | undefined {
-    return this.items[0];
-  }
-  push(s: Seq): void {
-    const a = this.items;
-    a.push(s);
-    let i = a.length - 1;
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      const pi = a[parent];
-      if (pi === undefined || pi.prefillEnd <= s.prefillEnd) break;
-      a[i] = pi;
-      i = parent;
-    }
-    a[i] = s;
-  }
-  pop(): Seq | undefined {
-    const a = this.items;
-    const top = a[0];
-    const last = a.pop();
-    if (top === undefined || last === undefined || a.length === 0) return top;
-    let i = 0;
-    for (;;) {
-      const l = 2 * i + 1;
-      const r = l + 1;
-      let m = i;
-      let mv = last;
-      const lv = a[l];
-      const rv = a[r];
-      if (lv !== undefined && lv.prefillEnd < mv.prefillEnd) { m = l; mv = lv; }
-      if (rv !== undefined && rv.prefillEnd < mv.prefillEnd) { m = r; mv = rv; }
-      if (m === i) break;
-      a[i] = mv;
-      i = m;
-    }
-    a[i] = last;
-    return top;
-  }
-}
-
 export interface EngineOptions {
   /**
    * all: a token event per generated token (what a streaming server needs); ends: only each request's first and
@@ -176,7 +131,8 @@ export function createEngine(params: EngineParams, random: Random, options: Engi
   let waitingCount = 0;
   const running = new Map<number, Seq>();
   const all = new Map<number, Seq>();
-  const prefills = new PrefillHeap();
+  // prefill end times, earliest first (at most maxNumSeqs entries)
+  const prefills = new MinHeap<Seq>((a, b) => a.prefillEnd < b.prefillEnd);
   /** end of the decode iteration in progress; its members are the running sequences in phase 'decode' */
   let stepEnd: number | undefined;
   const everyToken = options.tokenEvents !== 'ends';
