@@ -323,7 +323,7 @@ function caInjector(kc: KubeConfig | undefined, config: ServeConfig, log: Webhoo
   const once = async (why: string): Promise<void> => {
     try {
       const caPem = await readFile(join(config.certDir, CertFile.caCert), 'utf8');
-      const { injectCaBundle } = await import('./inject-ca-bundle.js');
+      const { injectCaBundle } = await import('../kube/ca-bundle.js');
       log('info', 'injected the CA bundle', { why, patched: await injectCaBundle(kc, caPem, names) });
     } catch (e) {
       log('error', 'could not inject the CA bundle', { why, err: (e instanceof Error ? e.message : String(e)).slice(0, 300) });
