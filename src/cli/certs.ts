@@ -4,11 +4,10 @@ import { X509Certificate } from 'node:crypto';
 import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import type { PemPair } from '../tls/forge.js';
-import { createCertificateAuthority, createServingCertificate, localSans, serviceDnsNames } from '../tls/forge.js';
+import { CertFile } from '../domain/keys.js';
+import { createCertificateAuthority, createServingCertificate, webhookCaName, webhookServingNames } from '../tls/forge.js';
 import type { Io } from './usage.js';
 import { UsageError, parseCommandArgs } from './usage.js';
-
-export const CertFile = { caCert: 'ca.crt', caKey: 'ca.key', cert: 'tls.crt', key: 'tls.key' } as const;
 
 export const certsHelp = `Usage: inferno certs [--out DIR] [--service NAME] [--namespace NS] [--days N] [--ca-days N] [--new-ca]
 
@@ -53,7 +52,7 @@ function label(flag: string, value: string | undefined, fallback: string): strin
 }
 
 /** Written beside the target and renamed over it, so a server watching DIR never reads half a file. */
-async function writeAtomic(path: string, text: string, mode: number): Promise<void> {
+export async function writeAtomic(path: string, text: string, mode: number): Promise<void> {
   const tmp = `${path}.${process.pid}.tmp`;
   await writeFile(tmp, text, { mode });
   await chmod(tmp, mode);
@@ -85,9 +84,9 @@ export async function certsCommand(args: readonly string[], io: Io): Promise<num
 
   await mkdir(dir, { recursive: true });
   const reused = values['new-ca'] === true ? undefined : await existingCa(dir);
-  const ca = reused ?? createCertificateAuthority({ commonName: `${service}.${namespace} webhook CA`, days: caDays });
-  const dnsNames = [...serviceDnsNames(service, namespace), ...localSans.dnsNames];
-  const leaf = createServingCertificate(ca, { dnsNames, ipAddresses: [...localSans.ipAddresses], days: leafDays, commonName: `${service}.${namespace}.svc` });
+  const ca = reused ?? createCertificateAuthority({ commonName: webhookCaName(service, namespace), days: caDays });
+  const names = webhookServingNames(service, namespace);
+  const leaf = createServingCertificate(ca, { ...names, days: leafDays });
 
   if (reused === undefined) {
     await writeAtomic(join(dir, CertFile.caKey), ca.keyPem, 0o600);
@@ -99,9 +98,9 @@ export async function certsCommand(args: readonly string[], io: Io): Promise<num
   const caInfo = new X509Certificate(ca.certPem);
   const leafInfo = new X509Certificate(leaf.certPem);
   io.stdout.write(reused === undefined
-    ? `wrote ${show(CertFile.caCert)}, ${show(CertFile.caKey)}: new CA "${service}.${namespace} webhook CA", valid until ${caInfo.validTo}\n`
+    ? `wrote ${show(CertFile.caCert)}, ${show(CertFile.caKey)}: new CA "${webhookCaName(service, namespace)}", valid until ${caInfo.validTo}\n`
     : `kept ${show(CertFile.caCert)}, ${show(CertFile.caKey)}: existing CA, valid until ${caInfo.validTo}\n`);
-  io.stdout.write(`wrote ${show(CertFile.cert)}, ${show(CertFile.key)}: serving certificate valid until ${leafInfo.validTo} for ${[...dnsNames, ...localSans.ipAddresses].join(', ')}\n`);
+  io.stdout.write(`wrote ${show(CertFile.cert)}, ${show(CertFile.key)}: serving certificate valid until ${leafInfo.validTo} for ${[...names.dnsNames, ...names.ipAddresses].join(', ')}\n`);
   io.stdout.write(`caBundle for the webhook configurations: base64 of ${show(CertFile.caCert)} (inferno serve --inject-ca-bundle sets it)\n`);
   return 0;
 }

@@ -4,7 +4,7 @@ import { access, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Registry } from 'prom-client';
-import { DefaultNamespace, NamespaceEnv } from '../domain/keys.js';
+import { DefaultNamespace, NamespaceEnv, Webhook } from '../domain/keys.js';
 import type { ConnectionLimits } from '../http/https-server.js';
 import { defaultConnectionLimits, startHttpsServer } from '../http/https-server.js';
 import { createAdmissionMetrics } from '../metrics/admission.js';
@@ -21,7 +21,7 @@ import { createExtenderRouter, withExtender } from '../http/extender-app.js';
 import { createExtenderMetrics } from '../metrics/extender.js';
 import type { ClusterView } from '../cluster/snapshot.js';
 import { emptySnapshot, staticView } from '../cluster/snapshot.js';
-import { CertFile } from './certs.js';
+import { CertFile } from '../domain/keys.js';
 import type { Io } from './usage.js';
 import { UsageError, parseCommandArgs } from './usage.js';
 
@@ -40,6 +40,12 @@ Options:
       --port N                 port to listen on (default: 8443; 0 picks a free one)
       --host H                 address to bind (default: 0.0.0.0)
       --cert-dir DIR           directory with tls.crt and tls.key (default: certs/)
+      --cert-secret NAME       keep the certificate in the Secret NAME in --namespace: created at start-up if absent
+                               (a new CA and serving certificate; replicas racing agree on one), renewed when less
+                               than a third of its lifetime is left, written into --cert-dir and re-read every
+                               --cert-check-seconds. A Secret inferno did not create is used as it is, never rewritten
+      --service NAME           the webhook's Service, named in the certificate --cert-secret creates (default: ${Webhook.service})
+      --cert-check-seconds N   how often --cert-secret is re-read (default: 10)
       --no-kube                serve without a cluster: an empty cluster view (tests, benchmarks)
       --scenario FILE          serve without a cluster, deciding from the objects in a scenario file (see
                                'inferno plan --help'): local trials of the full admission path
@@ -73,6 +79,9 @@ const options = {
   port: { type: 'string' },
   host: { type: 'string' },
   'cert-dir': { type: 'string' },
+  'cert-secret': { type: 'string' },
+  service: { type: 'string' },
+  'cert-check-seconds': { type: 'string' },
   'no-kube': { type: 'boolean' },
   scenario: { type: 'string' },
   kubeconfig: { type: 'string' },
@@ -126,6 +135,8 @@ export interface ServeConfig {
   readonly namespace: string;
   readonly limits: ConnectionLimits;
   readonly injectCaBundle: { readonly mutating: string; readonly validating: string } | undefined;
+  /** --cert-secret: the certificate lives in this Secret in `namespace` */
+  readonly certSecret: { readonly name: string; readonly service: string; readonly checkMs: number } | undefined;
   /** serve POST /filter and /prioritize for kube-scheduler */
   readonly extender: boolean;
   /** undefined: no scaler (--no-scaler, or no cluster) */
@@ -155,8 +166,8 @@ export function parseServeArgs(args: readonly string[], cwd: string, env: Readon
   const { values: v } = parseCommandArgs('serve', args, options);
   if (v.help === true) return 'help';
   const noKube = v['no-kube'] === true || v.scenario !== undefined;
-  if (noKube && (v.kubeconfig !== undefined || v['inject-ca-bundle'] === true)) {
-    throw new UsageError(`${v.scenario !== undefined ? '--scenario' : '--no-kube'} cannot be combined with --kubeconfig or --inject-ca-bundle`, 'serve');
+  if (noKube && (v.kubeconfig !== undefined || v['inject-ca-bundle'] === true || v['cert-secret'] !== undefined)) {
+    throw new UsageError(`${v.scenario !== undefined ? '--scenario' : '--no-kube'} cannot be combined with --kubeconfig, --inject-ca-bundle or --cert-secret`, 'serve');
   }
   return {
     port: wholeNumber('port', v.port, 8443, 65535),
@@ -175,11 +186,28 @@ export function parseServeArgs(args: readonly string[], cwd: string, env: Readon
       maxConnections: wholeNumber('max-connections', v['max-connections'], defaultConnectionLimits.maxConnections, 100_000, 1),
     },
     injectCaBundle: v['inject-ca-bundle'] === true
-      ? { mutating: v['mutating-config'] ?? 'inferno-webhook', validating: v['validating-config'] ?? 'inferno-webhook' }
+      ? { mutating: v['mutating-config'] ?? Webhook.mutatingConfig, validating: v['validating-config'] ?? Webhook.validatingConfig }
       : undefined,
+    certSecret: certSecretConfig(v),
     extender: extenderFlag(v.extender, v['no-extender']),
     scaler: noKube || v['no-scaler'] === true ? undefined : scalerConfig(v, cwd, env),
   };
+}
+
+// Secret names are DNS-1123 subdomains; a Service name is a DNS-1035 label.
+const dnsSubdomain = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const dnsLabel = /^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/;
+
+function certSecretConfig(v: ReturnType<typeof parseCommandArgs<typeof options>>['values']): ServeConfig['certSecret'] {
+  const name = v['cert-secret'];
+  if (name === undefined) {
+    if (v.service !== undefined || v['cert-check-seconds'] !== undefined) throw new UsageError('--service and --cert-check-seconds need --cert-secret', 'serve');
+    return undefined;
+  }
+  if (!dnsSubdomain.test(name)) throw new UsageError(`--cert-secret must be a Secret name (lower-case letters, digits, '-', '.'); got "${name.slice(0, 80)}"`, 'serve');
+  const service = v.service ?? Webhook.service;
+  if (!dnsLabel.test(service)) throw new UsageError(`--service must be a Service name (a DNS label starting with a letter); got "${service.slice(0, 80)}"`, 'serve');
+  return { name, service, checkMs: wholeNumber('cert-check-seconds', v['cert-check-seconds'], 10, 3600, 1) * 1000 };
 }
 
 function extenderFlag(on: boolean | undefined, off: boolean | undefined): boolean {
@@ -242,18 +270,23 @@ const sleep = (ms: number, signal?: AbortSignal): Promise<void> => new Promise((
   signal?.addEventListener('abort', () => { clearTimeout(t); ok(); }, { once: true });
 });
 
+async function requireFiles(files: readonly string[], certDir: string): Promise<void> {
+  for (const f of files) {
+    try {
+      await access(f);
+    } catch {
+      throw new UsageError(`${f} not found; create the certificates with 'inferno certs --out ${certDir}', or use --cert-secret`, 'serve');
+    }
+  }
+}
+
 /** Serves until `stop` aborts, then shuts down in order; `hurry` (a second signal) cuts the drain short. */
 export async function runServe(config: ServeConfig, io: Io, stop: AbortSignal, hurry?: AbortSignal): Promise<number> {
   const log = jsonLog(io.stderr);
   const certFile = join(config.certDir, CertFile.cert);
   const keyFile = join(config.certDir, CertFile.key);
-  for (const f of [certFile, keyFile]) {
-    try {
-      await access(f);
-    } catch {
-      throw new UsageError(`${f} not found; create the certificates with 'inferno certs --out ${config.certDir}'`, 'serve');
-    }
-  }
+  // With --cert-secret the files are written from the Secret once the cluster is reached.
+  if (config.certSecret === undefined) await requireFiles([certFile, keyFile], config.certDir);
 
   const offline = async (): Promise<ClusterView> => (config.scenario !== undefined ? loadScenarioView(config.scenario) : staticView(emptySnapshot));
   const cluster: { kc: KubeConfig | undefined; view: ClusterView & { stop(): void } } = config.kube === undefined
@@ -262,6 +295,7 @@ export async function runServe(config: ServeConfig, io: Io, stop: AbortSignal, h
   const { kc, view } = cluster;
   const offload = startOffload({ ...defaultOffloadOptions, onEvent: (event, detail) => { log('warn', 'worker thread', { event, detail }); } });
   let draining = false;
+  const certStop = new AbortController();
   try {
     const metrics = createAdmissionMetrics();
     const registry = metrics.registry;
@@ -277,6 +311,11 @@ export async function runServe(config: ServeConfig, io: Io, stop: AbortSignal, h
       ? withExtender(webhookApp, createExtenderRouter({ view, assumed: new AssumedPods(), metrics: createExtenderMetrics(registry), log }))
       : webhookApp;
     const injectCa = caInjector(kc, config, log);
+    const certs = kc !== undefined && config.certSecret !== undefined
+      ? await certBootstrap(kc, config, config.certSecret, log, () => injectCa('new CA bundle in the certificate Secret'))
+      : undefined;
+    // Stopped before the Secret could be had: nothing was served.
+    if (certs !== undefined && (await certs.start(stop)) === undefined) return 0;
     const server = await startHttpsServer(app, {
       certFile, keyFile, port: config.port, host: config.host, limits: config.limits, alsoWatch: [CertFile.caCert],
       onReload: (err) => {
@@ -293,6 +332,7 @@ export async function runServe(config: ServeConfig, io: Io, stop: AbortSignal, h
     const host = config.host.includes(':') ? `[${config.host}]` : config.host;
     log('info', 'listening', { url: `https://${host}:${server.port}`, port: server.port, routes: [...routes.map((r) => r.path), ...(config.extender ? Object.values(ExtenderPath) : [])], cluster: kc !== undefined, namespace: config.namespace });
     await injectCa('start-up');
+    const keeping = certs?.keep(config.certSecret?.checkMs ?? 10_000, certStop.signal) ?? Promise.resolve();
 
     const scalerStop = new AbortController();
     const scaler = kc !== undefined && config.scaler !== undefined ? startScaler(kc, view, config.scaler, registry, log, scalerStop.signal) : Promise.resolve();
@@ -301,6 +341,8 @@ export async function runServe(config: ServeConfig, io: Io, stop: AbortSignal, h
     // The scaler stops first: its Lease is released so another replica can take over while this one drains.
     scalerStop.abort();
     await scaler;
+    certStop.abort();
+    await keeping;
     draining = true;
     log('info', 'draining', { drainMs: config.drainMs, graceMs: config.graceMs });
     await sleep(config.drainMs, hurry);
@@ -308,9 +350,25 @@ export async function runServe(config: ServeConfig, io: Io, stop: AbortSignal, h
     log('info', 'stopped');
     return 0;
   } finally {
+    certStop.abort();
     await offload.close();
     view.stop();
   }
+}
+
+/** --cert-secret: the Secret store and the bootstrap over it, loaded only when used. */
+async function certBootstrap(kc: KubeConfig, config: ServeConfig, secret: NonNullable<ServeConfig['certSecret']>, log: WebhookLog, onNewBundle: () => Promise<void>): Promise<import('./cert-bootstrap.js').CertBootstrap> {
+  const [{ certSecretStore }, { CertBootstrap }, { defaultValidity }, { defaultRenewFraction }, { webhookServingNames }] = await Promise.all([
+    import('../kube/cert-secret.js'), import('./cert-bootstrap.js'), import('../tls/issue.js'), import('../tls/rotation.js'), import('../tls/forge.js'),
+  ]);
+  const names = webhookServingNames(secret.service, config.namespace);
+  return new CertBootstrap({
+    store: certSecretStore(kc, config.namespace, secret.name),
+    certDir: config.certDir,
+    policy: { renewFraction: defaultRenewFraction, dnsNames: names.dnsNames, ipAddresses: names.ipAddresses },
+    issue: { service: secret.service, namespace: config.namespace, ...defaultValidity },
+    log, onNewBundle, settleMs: 2000,
+  });
 }
 
 /**
@@ -325,7 +383,7 @@ function caInjector(kc: KubeConfig | undefined, config: ServeConfig, log: Webhoo
   const once = async (why: string): Promise<void> => {
     try {
       const caPem = await readFile(join(config.certDir, CertFile.caCert), 'utf8');
-      const { injectCaBundle } = await import('./inject-ca-bundle.js');
+      const { injectCaBundle } = await import('../kube/ca-bundle.js');
       log('info', 'injected the CA bundle', { why, patched: await injectCaBundle(kc, caPem, names) });
     } catch (e) {
       log('error', 'could not inject the CA bundle', { why, err: (e instanceof Error ? e.message : String(e)).slice(0, 300) });

@@ -35,6 +35,18 @@ export const DefaultNamespace = 'inferno-system';
 /** Set from the downward API (metadata.namespace) in deploy/base/deployment.yaml. */
 export const NamespaceEnv = 'POD_NAMESPACE';
 
+/**
+ * The webhook's certificate: file names in --cert-dir (`inferno certs` writes them) and keys of its Secret
+ * (--cert-secret; cert-manager uses the same names). ca.crt may hold several CAs: the one that signs first.
+ */
+export const CertFile = { caCert: 'ca.crt', caKey: 'ca.key', cert: 'tls.crt', key: 'tls.key' } as const;
+
+/** The webhook's Service (named in its serving certificate) and its configurations (given the CA bundle). */
+export const Webhook = { service: 'inferno-webhook', mutatingConfig: 'inferno-webhook', validatingConfig: 'inferno-webhook' } as const;
+
+/** The label inferno puts on the certificate Secret it creates: only a Secret carrying it is ever rewritten. */
+export const CertSecretOwner = { key: 'app.kubernetes.io/managed-by', value: 'inferno' } as const;
+
 /** Node labels and extended resources of the GPU device plugins / feature discovery, by product-name prefix. */
 export const GpuVendors = [
   { prefix: 'NVIDIA-', labelKey: 'nvidia.com/gpu.product', resource: 'nvidia.com/gpu' },

@@ -102,3 +102,16 @@ export function createServingCertificate(ca: PemPair, opts: ServingOptions): Pem
   cert.sign(caKey, forge.md.sha256.create());
   return { certPem: forge.pki.certificateToPem(cert), keyPem: keys.keyPem };
 }
+
+/** The CA's name for a webhook Service, as `inferno certs` and `inferno serve --cert-secret` create it. */
+export function webhookCaName(service: string, namespace: string): string {
+  return `${service}.${namespace} webhook CA`;
+}
+
+/**
+ * What the webhook's serving certificate names: the Service (as the API server dials it) and this machine (the
+ * scheduler's sidecar on 127.0.0.1, tests, port-forwarding).
+ */
+export function webhookServingNames(service: string, namespace: string): { commonName: string; dnsNames: string[]; ipAddresses: string[] } {
+  return { commonName: `${service}.${namespace}.svc`, dnsNames: [...serviceDnsNames(service, namespace), ...localSans.dnsNames], ipAddresses: [...localSans.ipAddresses] };
+}

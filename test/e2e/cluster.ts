@@ -762,3 +762,38 @@ export function childPids(pid: number): number[] {
     return [];
   }
 }
+
+// ---------------------------------------------------------------------------------------------------
+// ServiceAccount credentials
+
+export interface ServiceAccountKubeconfig {
+  /** the kubeconfig file (mode 0600) */
+  readonly file: string;
+  readonly token: string;
+  /** the same credentials for another address of the API server (e.g. a relay in front of it), as YAML */
+  yamlFor(server: string): string;
+}
+
+/**
+ * A kubeconfig with a token of ServiceAccount `namespace/name` (`kubectl create token`): a process run with it has
+ * exactly the RBAC deploy/ grants that account, not the admin's. Its context's namespace is `namespace`.
+ */
+export async function serviceAccountKubeconfig(
+  cluster: Cluster,
+  account: { readonly namespace: string; readonly name: string },
+  file: string,
+  duration = '2h',
+): Promise<ServiceAccountKubeconfig> {
+  const token = (await cluster.kubectl(['create', 'token', account.name, '-n', account.namespace, `--duration=${duration}`])).trim();
+  const yamlFor = (server: string): string =>
+    stringifyYaml({
+      apiVersion: 'v1',
+      kind: 'Config',
+      clusters: [{ name: 'e2e', cluster: { server, 'certificate-authority': cluster.caFile } }],
+      users: [{ name: account.name, user: { token } }],
+      contexts: [{ name: account.name, context: { cluster: 'e2e', user: account.name, namespace: account.namespace } }],
+      'current-context': account.name,
+    });
+  await writeFile(file, yamlFor(cluster.server), { mode: 0o600 });
+  return { file, token, yamlFor };
+}

@@ -5,17 +5,17 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import type { V1Pod } from '@kubernetes/client-node';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
-import { parse as parseYaml, parseAllDocuments, stringify as stringifyYaml } from 'yaml';
+import { parse as parseYaml, parseAllDocuments } from 'yaml';
 import { z } from 'zod';
 import type { Cluster } from './cluster.js';
-import { REPO_ROOT, freePorts, httpGet, startCluster, waitFor } from './cluster.js';
+import { REPO_ROOT, freePorts, httpGet, serviceAccountKubeconfig, startCluster, waitFor } from './cluster.js';
 import type { Supervised } from './extender-scheduler.js';
 import { startScheduler, supervise } from './extender-scheduler.js';
 import { Annotation, Extender, Label } from '../../src/domain/keys.js';
@@ -82,14 +82,7 @@ void describe('e2e: scheduler extender with the real kube-scheduler', { timeout:
     ext['urlPrefix'] = `https://127.0.0.1:${port}`;
     ext['tlsConfig'] = { caData: ca.toString('base64') };
     // It runs as the inferno-scheduler ServiceAccount: the shipped RBAC must be enough.
-    const token = (await cluster.kubectl(['create', 'token', 'inferno-scheduler', '-n', 'inferno-system', '--duration=2h'])).trim();
-    const saKubeconfig = path.join(cluster.workdir, 'inferno-scheduler.kubeconfig');
-    await writeFile(saKubeconfig, stringifyYaml({
-      apiVersion: 'v1', kind: 'Config', 'current-context': 'sa',
-      clusters: [{ name: 'e2e', cluster: { server: cluster.server, 'certificate-authority': cluster.caFile } }],
-      users: [{ name: 'inferno-scheduler', user: { token } }],
-      contexts: [{ name: 'sa', context: { cluster: 'e2e', user: 'inferno-scheduler' } }],
-    }));
+    const { file: saKubeconfig } = await serviceAccountKubeconfig(cluster, { namespace: 'inferno-system', name: 'inferno-scheduler' }, path.join(cluster.workdir, 'inferno-scheduler.kubeconfig'));
     scheduler = await startScheduler(cluster, 'inferno-scheduler', config, saKubeconfig);
     await waitFor('inferno-scheduler to hold its lease', async () => {
       await cluster.kubectl(['get', 'lease', 'inferno-scheduler', '-n', 'inferno-system']);

@@ -9,14 +9,14 @@
 import assert from 'node:assert/strict';
 import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { execFile, execFileSync, spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { after, before, describe, it } from 'node:test';
 import { KubeConfig } from '@kubernetes/client-node';
-import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
+import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { OptimizerSchema } from '../../src/cluster/resources.js';
 import { ScalerLease, ScalerMetric } from '../../src/domain/keys.js';
@@ -24,8 +24,8 @@ import { LeaderElector } from '../../src/kube/lease.js';
 import { ConflictError, ScalerActuator } from '../../src/kube/scaler-actuator.js';
 import type { OptimizerStatusWrite } from '../../src/scaler/status.js';
 import { ConditionType, setConditions, rfc3339 } from '../../src/scaler/status.js';
-import type { Cluster } from './cluster.js';
-import { REPO_ROOT, startCluster, waitFor } from './cluster.js';
+import type { Cluster, ServiceAccountKubeconfig } from './cluster.js';
+import { REPO_ROOT, serviceAccountKubeconfig, startCluster, waitFor } from './cluster.js';
 
 const SUPERVISOR = path.join(REPO_ROOT, 'test', 'e2e', 'supervise.sh');
 const ELECTOR = path.join(REPO_ROOT, 'test', 'e2e', 'support', 'elector.ts');
@@ -148,21 +148,12 @@ class Relay {
 void describe('e2e: scaler adapters in a real control plane', { timeout: 900_000 }, () => {
   let cluster: Cluster;
   let dir = '';
+  let sa: ServiceAccountKubeconfig;
   let saKubeconfig = '';
-  let saToken = '';
   let kc: KubeConfig;
   const candidates: Candidate[] = [];
   const apply = (obj: unknown): Promise<string> => cluster.kubectl(['apply', '-f', '-'], { input: JSON.stringify(obj) });
 
-  const kubeconfigFor = (server: string): string =>
-    stringifyYaml({
-      apiVersion: 'v1',
-      kind: 'Config',
-      clusters: [{ name: 'e2e', cluster: { server, 'certificate-authority': cluster.caFile } }],
-      users: [{ name: 'inferno', user: { token: saToken } }],
-      contexts: [{ name: 'inferno', context: { cluster: 'e2e', user: 'inferno' } }],
-      'current-context': 'inferno',
-    });
 
   before(async () => {
     cluster = await startCluster();
@@ -170,9 +161,8 @@ void describe('e2e: scaler adapters in a real control plane', { timeout: 900_000
     await cluster.kubectl(['apply', '-f', file('deploy', 'base', 'namespace.yaml'), '-f', file('deploy', 'crd', 'optimizers.llmd.ai.yaml'), '-f', file('deploy', 'base', 'rbac.yaml')]);
     await cluster.kubectl(['wait', '--for=condition=Established', 'crd/optimizers.llmd.ai', '--timeout=30s']);
     await cluster.kubectl(['create', 'namespace', NS]);
-    saToken = (await cluster.kubectl(['-n', INFERNO_NS, 'create', 'token', 'inferno', '--duration=2h'])).trim();
-    saKubeconfig = path.join(dir, 'inferno-sa.kubeconfig');
-    await writeFile(saKubeconfig, kubeconfigFor(cluster.server));
+    sa = await serviceAccountKubeconfig(cluster, { namespace: INFERNO_NS, name: 'inferno' }, path.join(dir, 'inferno-sa.kubeconfig'));
+    saKubeconfig = sa.file;
     kc = new KubeConfig();
     kc.loadFromFile(saKubeconfig);
   });
@@ -321,7 +311,7 @@ void describe('e2e: scaler adapters in a real control plane', { timeout: 900_000
       const relay = new Relay(cluster.ports['kube-apiserver']);
       const port = await relay.listen();
       const viaRelay = new KubeConfig();
-      viaRelay.loadFromString(kubeconfigFor(`https://127.0.0.1:${port}`));
+      viaRelay.loadFromString(sa.yamlFor(`https://127.0.0.1:${port}`));
       let aborted = 0;
       let started = 0;
       const stop = new AbortController();

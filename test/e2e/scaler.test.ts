@@ -15,12 +15,12 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { AppsV1Api, CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
-import { parseAllDocuments, stringify as stringifyYaml } from 'yaml';
+import { parseAllDocuments } from 'yaml';
 import type { OptimizerResource } from '../../src/cluster/resources.js';
 import { OptimizerSchema } from '../../src/cluster/resources.js';
 import { Annotation, Label, OptimizerApi, ScalerLease, ScalerMetric } from '../../src/domain/keys.js';
@@ -30,7 +30,7 @@ import { BatchSizeEnv, MaxNumSeqsFlag } from '../../src/placement/pod-template.j
 import type { TestPrometheus } from '../support/prometheus.js';
 import { startPrometheus } from '../support/prometheus.js';
 import type { Cluster } from './cluster.js';
-import { REPO_ROOT, freePorts, httpGet, startCluster, waitFor } from './cluster.js';
+import { REPO_ROOT, freePorts, httpGet, serviceAccountKubeconfig, startCluster, waitFor } from './cluster.js';
 import { LoadKnob } from './support/load-knob.js';
 import { PodEmulators } from './support/pod-emulators.js';
 import { ServeProcess } from './support/serve-process.js';
@@ -210,15 +210,7 @@ void describe('e2e: the periodic scaler in a real control plane, with Prometheus
     promPort = prom.port;
 
     // The inferno ServiceAccount's kubeconfig: both serve processes run with exactly the shipped RBAC.
-    const token = (await kubectl(['-n', INFERNO_NS, 'create', 'token', 'inferno', '--duration=2h'])).trim();
-    const saKubeconfig = path.join(dir, 'inferno-sa.kubeconfig');
-    await writeFile(saKubeconfig, stringifyYaml({
-      apiVersion: 'v1', kind: 'Config',
-      clusters: [{ name: 'e2e', cluster: { server: cluster.server, 'certificate-authority': cluster.caFile } }],
-      users: [{ name: 'inferno', user: { token } }],
-      contexts: [{ name: 'inferno', context: { cluster: 'e2e', user: 'inferno' } }],
-      'current-context': 'inferno',
-    }));
+    const { file: saKubeconfig } = await serviceAccountKubeconfig(cluster, { namespace: INFERNO_NS, name: 'inferno' }, path.join(dir, 'inferno-sa.kubeconfig'));
     const certDir = path.join(dir, 'certs');
     await promisify(execFile)(process.execPath, [BIN, 'certs', '--out', certDir]);
 

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { execFile, spawn } from 'node:child_process';
 import { openSync, readFileSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -15,7 +15,7 @@ import { promisify } from 'node:util';
 import { parseAllDocuments, stringify } from 'yaml';
 import { z } from 'zod';
 import type { Cluster } from './cluster.js';
-import { REPO_ROOT, freePorts, httpGet, startCluster, waitFor } from './cluster.js';
+import { REPO_ROOT, freePorts, httpGet, serviceAccountKubeconfig, startCluster, waitFor } from './cluster.js';
 import { Annotation, ConfigRole, DefaultNamespace, Label } from '../../src/domain/keys.js';
 
 const BIN = path.join(REPO_ROOT, 'bin', 'inferno.js');
@@ -74,14 +74,7 @@ void describe('e2e: inferno reads its configuration from its own namespace only'
     await apply({ apiVersion: 'v1', kind: 'List', items: configs });
 
     // The server gets exactly deploy/base/rbac.yaml's permissions: a token of its ServiceAccount.
-    const token = (await cluster.kubectl(['create', 'token', 'inferno', '-n', DefaultNamespace, '--duration=1h'])).trim();
-    const kubeconfig = path.join(work, 'inferno.kubeconfig');
-    await writeFile(kubeconfig, stringify({
-      apiVersion: 'v1', kind: 'Config', 'current-context': 'inferno',
-      clusters: [{ name: 'e2e', cluster: { server: cluster.server, 'certificate-authority': cluster.caFile } }],
-      users: [{ name: 'inferno', user: { token } }],
-      contexts: [{ name: 'inferno', context: { cluster: 'e2e', user: 'inferno', namespace: DefaultNamespace } }],
-    }), { mode: 0o600 });
+    const { file: kubeconfig } = await serviceAccountKubeconfig(cluster, { namespace: DefaultNamespace, name: 'inferno' }, path.join(work, 'inferno.kubeconfig'), '1h');
     const log = openSync(path.join(cluster.workdir, 'inferno-serve-trust.log'), 'a');
     server = spawn('bash', [SUPERVISOR, 'run', process.execPath, BIN, 'serve', '--kubeconfig', kubeconfig, '--host', '127.0.0.1', '--port', String(port), '--cert-dir', certDir, '--inject-ca-bundle', '--drain-seconds', '0'], { stdio: ['pipe', log, log] });
     await waitFor('inferno serve to be ready', async () => (await httpGet(`https://127.0.0.1:${port}/readyz`, { ca: caPem })).status === 200, { timeoutMs: 60_000, intervalMs: 300 });

@@ -9,7 +9,7 @@ import { defaultConnectionLimits } from '../../../src/http/https-server.js';
 test('defaults: 0.0.0.0:8443, certs/ under the working directory, a cluster, 3 s drain, 10 s grace, inferno-system, the scaler on', () => {
   assert.deepEqual(parseServeArgs([], '/work'), {
     port: 8443, host: '0.0.0.0', certDir: '/work/certs', kube: { kubeconfig: undefined }, scenario: undefined, drainMs: 3000, graceMs: 10_000,
-    namespace: DefaultNamespace, limits: defaultConnectionLimits, injectCaBundle: undefined, extender: true,
+    namespace: DefaultNamespace, limits: defaultConnectionLimits, injectCaBundle: undefined, certSecret: undefined, extender: true,
     scaler: { namespace: 'inferno-system', prometheus: undefined, leaseDurationMs: 15_000 },
   });
   assert.deepEqual(defaultConnectionLimits, { headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, keepAliveTimeoutMs: 120_000, handshakeTimeoutMs: 10_000, maxConnections: 1000 });
@@ -52,7 +52,7 @@ test('scaler flags: Prometheus and its credentials, the namespace from the flag 
 test('flags are converted and resolved against the working directory', () => {
   assert.deepEqual(parseServeArgs(['--port', '0', '--host', '127.0.0.1', '--cert-dir', 'x', '--kubeconfig', 'kc', '--drain-seconds', '0', '--grace-seconds', '2', '--inject-ca-bundle', '--mutating-config', 'm'], '/w'), {
     port: 0, host: '127.0.0.1', certDir: '/w/x', kube: { kubeconfig: '/w/kc' }, scenario: undefined, drainMs: 0, graceMs: 2000,
-    namespace: DefaultNamespace, limits: defaultConnectionLimits, injectCaBundle: { mutating: 'm', validating: 'inferno-webhook' }, extender: true,
+    namespace: DefaultNamespace, limits: defaultConnectionLimits, injectCaBundle: { mutating: 'm', validating: 'inferno-webhook' }, certSecret: undefined, extender: true,
     scaler: { namespace: 'inferno-system', prometheus: undefined, leaseDurationMs: 15_000 },
   });
   const noKube = parseServeArgs(['--no-kube'], '/w');
@@ -71,4 +71,22 @@ test('bad values and contradictions are usage errors', () => {
   for (const args of [['--port', '65536'], ['--port', '-1'], ['--port', '80.5'], ['--drain-seconds', 'soon'], ['--no-kube', '--inject-ca-bundle'], ['--no-kube', '--kubeconfig', 'k'], ['--scenario', 's', '--kubeconfig', 'k'], ['--extender', '--no-extender'], ['--what']]) {
     assert.throws(() => parseServeArgs(args, '/w'), UsageError, args.join(' '));
   }
+});
+
+test('--cert-secret: the Secret name, the Service it names (default inferno-webhook), the re-read period; a cluster is needed', () => {
+  const c = parseServeArgs(['--cert-secret', 'inferno-webhook-tls', '--cert-dir', '/certs', '--inject-ca-bundle'], '/w');
+  assert.ok(c !== 'help');
+  assert.deepEqual(c.certSecret, { name: 'inferno-webhook-tls', service: 'inferno-webhook', checkMs: 10_000 });
+  const d = parseServeArgs(['--cert-secret', 'tls.v2', '--service', 'hooks', '--cert-check-seconds', '1'], '/w');
+  assert.ok(d !== 'help');
+  assert.deepEqual(d.certSecret, { name: 'tls.v2', service: 'hooks', checkMs: 1000 });
+  const refused: [string[], RegExp][] = [
+    [['--cert-secret', 'Bad_Name'], /--cert-secret must be a Secret name/],
+    [['--cert-secret', 's', '--service', '9hooks'], /--service must be a Service name/],
+    [['--cert-secret', 's', '--cert-check-seconds', '0'], /--cert-check-seconds must be a whole number from 1 to 3600/],
+    [['--service', 'hooks'], /--service and --cert-check-seconds need --cert-secret/],
+    [['--cert-secret', 's', '--no-kube'], /--no-kube cannot be combined with --kubeconfig, --inject-ca-bundle or --cert-secret/],
+    [['--cert-secret', 's', '--scenario', 'x.yaml'], /--scenario cannot be combined/],
+  ];
+  for (const [args, message] of refused) assert.throws(() => parseServeArgs(args, '/w'), (e: unknown) => e instanceof UsageError && message.test(e.message), args.join(' '));
 });

@@ -109,6 +109,50 @@ describe('deploy/base', () => {
     assert.deepEqual(get(c, 'securityContext', 'capabilities', 'drop'), ['ALL']);
     assert.equal(get(c, 'securityContext', 'readOnlyRootFilesystem'), true);
   });
+
+  test('the certificate bootstraps itself: --cert-secret into an in-memory emptyDir at --cert-dir, the CA injected; the RBAC for exactly that Secret', () => {
+    const d = byKind(all, 'Deployment')[0];
+    const c = get(d, 'spec', 'template', 'spec', 'containers', 0) as Obj;
+    const args = c['args'] as string[];
+    const secret = args.find((a) => a.startsWith('--cert-secret='))?.slice('--cert-secret='.length);
+    assert.equal(secret, 'inferno-webhook-tls');
+    assert.ok(args.includes('--cert-dir=/certs') && args.includes('--inject-ca-bundle'), args.join(' '));
+    assert.deepEqual(get(c, 'volumeMounts'), [{ name: 'certs', mountPath: '/certs' }]);
+    assert.deepEqual(get(d, 'spec', 'template', 'spec', 'volumes'), [{ name: 'certs', emptyDir: { medium: 'Memory', sizeLimit: '1Mi' } }]);
+    // Secrets: create (which cannot name a resource) and get/update of that one Secret, in inferno's namespace only.
+    const secretRules = [...byKind(all, 'Role'), ...byKind(all, 'ClusterRole')].flatMap((r) => (get(r, 'rules') as Obj[]).filter((x) => (x['resources'] as string[]).includes('secrets')).map((x) => ({ ...x, role: `${String(r['kind'])}/${String(get(r, 'metadata', 'name'))}` })));
+    assert.deepEqual(secretRules, [
+      { apiGroups: [''], resources: ['secrets'], verbs: ['create'], role: 'Role/inferno-cert-secret' },
+      { apiGroups: [''], resources: ['secrets'], resourceNames: [secret], verbs: ['get', 'update'], role: 'Role/inferno-cert-secret' },
+    ]);
+    const role = byKind(all, 'Role').find((r) => get(r, 'metadata', 'name') === 'inferno-cert-secret');
+    assert.equal(get(role, 'metadata', 'namespace'), DefaultNamespace);
+    const binding = byKind(all, 'RoleBinding').find((b) => get(b, 'roleRef', 'name') === 'inferno-cert-secret');
+    assert.deepEqual(get(binding, 'subjects'), [{ kind: 'ServiceAccount', name: 'inferno', namespace: DefaultNamespace }]);
+    // inferno-scheduler's sidecar serves with the same Secret.
+    const scheduler = docs('deploy/scheduler/scheduler-deployment.yaml').find((o) => o['kind'] === 'Deployment');
+    assert.ok((get(scheduler, 'spec', 'template', 'spec', 'volumes') as Obj[]).some((v) => get(v, 'secret', 'secretName') === secret));
+  });
+});
+
+describe('deploy/ kustomizations', () => {
+  const sortOptions = (p: string): unknown => docs(p)[0]?.['sortOptions'];
+  test('one order everywhere deploy/ is built: the webhook configurations first, then the namespace and the CRD', () => {
+    const order = sortOptions('deploy/kustomization.yaml');
+    assert.deepEqual((get(order, 'legacySortOptions', 'orderFirst') as string[]).slice(0, 4), ['MutatingWebhookConfiguration', 'ValidatingWebhookConfiguration', 'Namespace', 'ResourceQuota']);
+    assert.ok((get(order, 'legacySortOptions', 'orderFirst') as string[]).indexOf('CustomResourceDefinition') < (get(order, 'legacySortOptions', 'orderFirst') as string[]).indexOf('ServiceAccount'));
+    // kustomize honours only the sortOptions of the kustomization it builds: each overlay repeats them.
+    for (const overlay of ['deploy/overlays/cert-manager/kustomization.yaml', 'test/e2e/overlays/local/kustomization.yaml']) assert.deepEqual(sortOptions(overlay), order, overlay);
+  });
+
+  test('deploy/ is the CRD and deploy/base; the cert-manager overlay is the same parts with the component', () => {
+    assert.deepEqual(docs('deploy/kustomization.yaml')[0]?.['resources'], ['crd', 'base']);
+    const overlay = docs('deploy/overlays/cert-manager/kustomization.yaml')[0] ?? {};
+    assert.deepEqual(overlay['resources'], ['../../crd', '../../base']);
+    assert.deepEqual(overlay['components'], ['../../components/cert-manager']);
+    assert.deepEqual(docs('deploy/crd/kustomization.yaml')[0]?.['resources'], ['optimizers.llmd.ai.yaml']);
+    assert.deepEqual(docs('test/e2e/overlays/local/kustomization.yaml')[0]?.['resources'], ['../../../../deploy']);
+  });
 });
 
 describe('the Optimizer CRD states the same bounds as the webhook', () => {
