@@ -405,7 +405,7 @@ void describe('Helm chart against a real API server', { skip, timeout: 900_000 }
       assert.equal(r.code, 0, r.stderr);
       assert.equal(r.stderr, '', 'no warnings (a Pod Security "would violate" warning among them)');
       for (const o of rest) assert.match(r.stdout, new RegExp(`${o.kind.toLowerCase()}[^ ]*/${o.metadata.name} .*\\(server dry run\\)`, 'i'));
-      const gone = await kubectl(['delete', 'namespace', ns, '--wait=false']);
+      const gone = await kubectl(['delete', 'namespace', ns, '--timeout=60s']);
       assert.equal(gone.code, 0, gone.stderr);
     });
   }
