@@ -22,7 +22,6 @@ set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 TOOLS="$HERE/tools"
-CACHE=${INFERNO_E2E_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/inferno-e2e}
 # Fallback order from the spec (section 0): v1.36.3 -> v1.37.2 -> v1.35.4 -> v1.34.4.
 read -r -a VERSIONS <<<"${INFERNO_E2E_K8S_VERSIONS:-v1.36.3 v1.37.2 v1.35.4 v1.34.4}"
 KWOK_VERSION=v0.8.0   # built against k8s.io/* v0.36.x; only compiled inside the wrapper for 1.36
@@ -36,34 +35,10 @@ case "${1:-}" in
   *) echo "usage: $0 [--regen|--force]" >&2; exit 2 ;;
 esac
 
-GO=${GO:-$(command -v go || echo /usr/local/go/bin/go)}
-if [[ ! -x $GO ]]; then
-  echo "build-cluster: no Go toolchain found (looked for 'go' on PATH and /usr/local/go/bin/go)" >&2
-  exit 1
-fi
-export GOTOOLCHAIN=local CGO_ENABLED=0
-export GOMODCACHE="$CACHE/gomod" GOCACHE="$CACHE/gocache"
+LOG_TAG=build-cluster PROGRESS_TAG=cluster:build
+# shellcheck source=test/e2e/go-build-env.sh
+source "$HERE/go-build-env.sh"
 export GOFLAGS="-mod=mod -buildvcs=false"
-mkdir -p "$CACHE"
-
-START=$(date +%s)
-log() { printf '[cluster:build %4ds] %s\n' "$(($(date +%s) - START))" "$*" >&2; }
-
-# Prints the module path(s) named in go's error output, so a proxy failure names the module.
-explain_fetch_failure() {
-  local logfile=$1 version=$2
-  local mods
-  # Lines such as "go: k8s.io/foo@v0.1.2: reading https://proxy.golang.org/...: 404 Not Found".
-  mods=$(grep -Ei 'reading|verifying|downloading|not found|forbidden|gone|unknown revision|invalid version|checksum mismatch' "$logfile" \
-    | grep -Eo '[A-Za-z0-9][A-Za-z0-9._~/-]*@v[0-9][A-Za-z0-9.+-]*' | sort -u | head -20 || true)
-  echo "build-cluster: Kubernetes $version cannot be resolved from the module proxy (GOPROXY=$("$GO" env GOPROXY))." >&2
-  if [[ -n $mods ]]; then
-    echo "build-cluster: module versions that could not be fetched:" >&2
-    sed 's/^/    /' <<<"$mods" >&2
-  fi
-  echo "build-cluster: last lines of the go output ($logfile):" >&2
-  tail -n 15 "$logfile" | sed 's/^/    /' >&2
-}
 
 # write_wrapper <k8s-version> <dir>: writes <dir>/go.mod for that version (staging list derived
 # from the real k8s.io/kubernetes go.mod, never hard-coded) and runs `go mod tidy` in it.
@@ -114,13 +89,13 @@ write_wrapper() {
   rm -f "$dir/go.sum"
   log "resolving the module graph of Kubernetes $k8s (go mod tidy; this is the availability probe)"
   if ! (cd "$dir" && "$GO" mod tidy) >"$dir/tidy.log" 2>&1; then
-    explain_fetch_failure "$dir/tidy.log" "$k8s"
+    explain_fetch_failure "$dir/tidy.log" "Kubernetes $k8s"
     return 1
   fi
   # etcd must be in the graph (k8s.io/apiserver's tests pull it in); add it explicitly otherwise.
   if ! (cd "$dir" && "$GO" list -m go.etcd.io/etcd/server/v3) >/dev/null 2>&1; then
     (cd "$dir" && "$GO" get go.etcd.io/etcd/server/v3@v3.6.14 && "$GO" mod tidy) >>"$dir/tidy.log" 2>&1 \
-      || { explain_fetch_failure "$dir/tidy.log" "$k8s"; return 1; }
+      || { explain_fetch_failure "$dir/tidy.log" "Kubernetes $k8s"; return 1; }
   fi
 }
 
@@ -151,7 +126,7 @@ prepare() {
     cp "$TOOLS/go.mod" "$TOOLS/go.sum" "$SRC/"
     log "downloading the modules pinned by test/e2e/tools/go.mod (Kubernetes $v)"
     if ! (cd "$SRC" && "$GO" mod download -x) >"$SRC/download.log" 2>&1; then
-      explain_fetch_failure "$SRC/download.log" "$v"
+      explain_fetch_failure "$SRC/download.log" "Kubernetes $v"
       return 1
     fi
   else
@@ -244,7 +219,7 @@ build_version() {
     if [[ $b == kwok && $minor != 36 ]]; then
       # kwok v0.8.0 is built against k8s.io/* v0.36; outside a 1.36 graph install it on its own.
       if ! GOFLAGS=-buildvcs=false GOBIN="$bin" "$GO" install -trimpath -ldflags "-s -w" "sigs.k8s.io/kwok/cmd/kwok@$KWOK_VERSION" >"$SRC/build-$b.log" 2>&1; then
-        explain_fetch_failure "$SRC/build-$b.log" "$v"
+        explain_fetch_failure "$SRC/build-$b.log" "Kubernetes $v"
         echo "build-cluster: failed to build kwok (sigs.k8s.io/kwok@$KWOK_VERSION)" >&2
         return 1
       fi

@@ -121,6 +121,18 @@ export function findBinDir(explicit?: string): string {
   return dir;
 }
 
+/** The helm binary of `npm run helm:build`: $INFERNO_E2E_HELM, else the path recorded in <cache>/helm-current. */
+export function findHelm(): string {
+  let file = process.env['INFERNO_E2E_HELM'];
+  if (file === undefined) {
+    const pointer = path.join(cacheRoot(), 'helm-current');
+    if (!existsSync(pointer)) throw new Error(`no helm: ${pointer} is missing; run \`npm run helm:build\` first`);
+    file = readFileSync(pointer, 'utf8').trim();
+  }
+  if (!existsSync(file)) throw new Error(`no helm at ${file}; run \`npm run helm:build\``);
+  return file;
+}
+
 // ---------------------------------------------------------------------------------------------------
 // Small helpers
 
