@@ -4,7 +4,7 @@
 // uninstall leaving nothing behind). Skipped, with the reason, when helm has not been built.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -241,12 +241,12 @@ void describe('Helm chart: lint, values and rendering (real helm, no cluster)', 
     assert.ok(c.args.includes('--inject-ca-bundle'));
     assert.deepEqual(pod(objects).volumes, [{ name: 'certs', emptyDir: { medium: 'Memory' } }]);
     assert.deepEqual(c.volumeMounts, [{ name: 'certs', mountPath: '/certs' }], 'writable: inferno writes the files');
-    const certs = RoleSchema.parse(find(objects, 'Role', 'inferno-certs'));
+    const certs = RoleSchema.parse(find(objects, 'Role', 'inferno-cert-secret'));
     assert.deepEqual(certs.rules, [
       { resources: ['secrets'], verbs: ['create'] },
-      { resources: ['secrets'], resourceNames: ['inferno-webhook-tls'], verbs: ['get', 'watch', 'list', 'update'] },
+      { resources: ['secrets'], resourceNames: ['inferno-webhook-tls'], verbs: ['get', 'update'] },
     ], 'create (which cannot name a resource) and access to that one Secret only');
-    find(objects, 'RoleBinding', 'inferno-certs');
+    find(objects, 'RoleBinding', 'inferno-cert-secret');
     assert.deepEqual(objects.filter((o) => o.apiVersion.startsWith('cert-manager.io/')), [], 'no cert-manager objects');
     for (const w of webhooks(objects)) assert.equal(w.metadata.annotations, undefined, 'no CA injector annotation');
     assert.equal(c.image, `ghcr.io/inferno-llm/inferno:${chartMeta.appVersion}`, 'the image tag defaults to appVersion');
@@ -267,10 +267,11 @@ void describe('Helm chart: lint, values and rendering (real helm, no cluster)', 
     assert.deepEqual(ca['issuerRef'], { name: 'inferno-selfsigned', kind: 'Issuer', group: 'cert-manager.io' });
     assert.deepEqual(spec('Issuer', 'inferno-ca'), { ca: { secretName: ca['secretName'] } }, 'the CA Issuer signs with the CA Certificate\'s Secret');
     const serving = spec('Certificate', 'inferno-webhook');
-    assert.deepEqual(serving['issuerRef'], { name: 'inferno-ca', kind: 'Issuer', group: 'cert-manager.io' });
+    assert.deepEqual(serving['issuerRef'], { group: 'cert-manager.io', kind: 'Issuer', name: 'inferno-ca' });
     assert.equal(serving['secretName'], 'inferno-webhook-tls');
-    assert.deepEqual(serving['dnsNames'], ['inferno-webhook.inferno-system.svc', 'inferno-webhook.inferno-system.svc.cluster.local'],
-      'the names the API server calls the Service by');
+    assert.deepEqual(serving['dnsNames'], ['inferno-webhook', 'inferno-webhook.inferno-system', 'inferno-webhook.inferno-system.svc', 'inferno-webhook.inferno-system.svc.cluster.local', 'localhost'],
+      'the names the API server calls the Service by, and localhost for the scheduler\'s sidecar');
+    assert.deepEqual(serving['ipAddresses'], ['127.0.0.1']);
 
     const c = container(objects);
     assert.ok(!c.args.some((a) => a.startsWith('--cert-secret')), c.args.join(' '));
@@ -281,7 +282,7 @@ void describe('Helm chart: lint, values and rendering (real helm, no cluster)', 
     for (const w of webhooks(objects)) {
       assert.deepEqual(w.metadata.annotations, { 'cert-manager.io/inject-ca-from': 'inferno-system/inferno-webhook' });
     }
-    assert.ok(!objects.some((o) => o.kind === 'Role' && o.metadata.name === 'inferno-certs'), 'no Secret write access');
+    assert.ok(!objects.some((o) => o.kind === 'Role' && o.metadata.name === 'inferno-cert-secret'), 'no Secret write access');
   });
 
   it('certs.mode=secret: the user\'s Secret is mounted as files and inferno injects its ca.crt', async () => {
@@ -293,7 +294,7 @@ void describe('Helm chart: lint, values and rendering (real helm, no cluster)', 
       name: 'certs',
       secret: { secretName: 'my-webhook-tls', items: ['tls.crt', 'tls.key', 'ca.crt'].map((f) => ({ key: f, path: f })) },
     }]);
-    assert.ok(!objects.some((o) => o.apiVersion.startsWith('cert-manager.io/') || o.metadata.name === 'inferno-certs'));
+    assert.ok(!objects.some((o) => o.apiVersion.startsWith('cert-manager.io/') || o.metadata.name === 'inferno-cert-secret'));
   });
 
   it('the values reach the objects: namespace, replicas, image, policies, scheduling, PDB, controller settings', async () => {
@@ -337,7 +338,7 @@ void describe('Helm chart: lint, values and rendering (real helm, no cluster)', 
     assert.deepEqual(p.nodeSelector, { pool: 'system' });
     assert.deepEqual(p.tolerations, [{ key: 'dedicated', operator: 'Exists' }]);
     assert.ok(!objects.some((o) => o.kind === 'PodDisruptionBudget'));
-    assert.deepEqual(RoleSchema.parse(find(objects, 'Role', 'inferno-certs')).rules[1]?.resourceNames, ['gpu-ops-tls']);
+    assert.deepEqual(RoleSchema.parse(find(objects, 'Role', 'inferno-cert-secret')).rules[1]?.resourceNames, ['gpu-ops-tls']);
     const controller = ConfigMapSchema.parse(find(objects, 'ConfigMap', 'inferno-controller')).data;
     assert.deepEqual(controller, { mode: 'limited', solver: 'exact', saturationPolicy: 'PriorityExhaustive', scalerMode: 'recommend' });
     const accelerators = ConfigMapSchema.parse(find(objects, 'ConfigMap', 'inferno-accelerators')).data;
@@ -369,24 +370,10 @@ void describe('Helm chart against a real API server', { skip, timeout: 900_000 }
     assertSameObjects(await render('--include-crds'), parseManifests(k.stdout), 'helm template vs kubectl kustomize deploy/');
   });
 
-  it('certs.mode=cert-manager renders the objects of deploy/ with its cert-manager component', async (t) => {
-    // The component is the kustomization under deploy/ of kind Component that creates cert-manager objects.
-    const found = await bash("grep -l -r --include=kustomization.yaml -e '^kind: Component' deploy | xargs -r grep -l cert-manager || true");
-    const component = found.stdout.split('\n').find((l) => l !== '');
-    if (component === undefined) {
-      t.skip('no cert-manager kustomize Component under deploy/');
-      return;
-    }
-    const overlay = await mkdtemp(path.join(cluster.workdir, 'overlay-'));
-    await writeFile(path.join(overlay, 'kustomization.yaml'), JSON.stringify({
-      apiVersion: 'kustomize.config.k8s.io/v1beta1',
-      kind: 'Kustomization',
-      resources: [file('deploy')],
-      components: [path.dirname(file(component))],
-    }));
-    const k = await kubectl(['kustomize', overlay]);
-    assert.equal(k.code, 0, `kubectl kustomize deploy/ with ${component}: ${k.stderr}`);
-    assertSameObjects(await render('--include-crds', '--set', 'certs.mode=cert-manager'), parseManifests(k.stdout), `helm template vs deploy/ + ${component}`);
+  it('certs.mode=cert-manager renders the objects of `kubectl kustomize deploy/overlays/cert-manager`', async () => {
+    const k = await kubectl(['kustomize', 'deploy/overlays/cert-manager']);
+    assert.equal(k.code, 0, `kubectl kustomize deploy/overlays/cert-manager: ${k.stderr}`);
+    assertSameObjects(await render('--include-crds', '--set', 'certs.mode=cert-manager'), parseManifests(k.stdout), 'helm template vs deploy/overlays/cert-manager');
   });
 
   for (const mode of MODES) {
