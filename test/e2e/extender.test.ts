@@ -267,7 +267,9 @@ void describe('e2e: scheduler extender with the real kube-scheduler', { timeout:
   });
 
   void it("a pod asking for more GPUs than any node has free stays Pending with inferno's reasons in its event", async () => {
-    // After the burst: pack8-2 has 7 free, every other A100 node less; 4-GPU nodes can never hold 8.
+    // After the burst: pack8-2 has 7 free, every other A100 node less; 4-GPU nodes can never hold 8. Once inferno's
+    // informer has seen the burst bound, no GPU is held for a pod being bound any more.
+    await informerCaughtUp();
     await createPod('too-big', podLabels('too-big', true), template(8, true));
     assert.equal(await outcome('too-big'), undefined);
     const Events = z.object({ items: z.array(z.object({ reason: z.string(), message: z.string().optional() })) });
