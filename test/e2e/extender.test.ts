@@ -135,6 +135,16 @@ void describe('e2e: scheduler extender with the real kube-scheduler', { timeout:
     return result;
   }
 
+  /**
+   * Deletes a Deployment and waits until its pods are gone. Foreground, not pods by hand: a ReplicaSet still alive
+   * replaces pods deleted under it, and a replacement created and deleted before inferno's informer saw it would
+   * leave a reservation behind until its TTL (a node looking fuller than it is in the next test).
+   */
+  async function deleteDeployment(name: string): Promise<void> {
+    await cluster.kubectl(['delete', 'deployment', name, '-n', NS, '--cascade=foreground', '--wait=true', '--timeout=60s']);
+    await deletePods(`app=${name}`);
+  }
+
   async function deletePods(selector: string): Promise<void> {
     const pods = await podsOf(selector);
     // The garbage collector may be deleting them too (their Deployment is gone): a 404 is fine.
@@ -223,7 +233,7 @@ void describe('e2e: scheduler extender with the real kube-scheduler', { timeout:
       assert.equal(p.spec?.schedulerName, 'inferno-scheduler');
       assert.ok(onProduct.has(p.spec.nodeName ?? ''), `${p.metadata?.name ?? ''} on ${p.spec.nodeName ?? ''}, not a ${product} node`);
     }
-    await cluster.kubectl(['delete', 'deployment', 'granite-13b', '-n', NS, '--wait=false']);
+    await deleteDeployment('granite-13b');
     await deletePods('app=granite-13b');
   });
 
@@ -247,7 +257,7 @@ void describe('e2e: scheduler extender with the real kube-scheduler', { timeout:
     }
     assert.deepEqual(order, expected);
     await assertNoOvercommit();
-    await cluster.kubectl(['delete', 'deployment', 'one-gpu', '-n', NS, '--wait=false']);
+    await deleteDeployment('one-gpu');
     await deletePods('app in (one-gpu, filler)');
   });
 
@@ -284,7 +294,7 @@ void describe('e2e: scheduler extender with the real kube-scheduler', { timeout:
     assert.match(message, /2 inferno: node has 4 nvidia\.com\/gpu in all, pod needs 8/);
     const pod = await core.readNamespacedPod({ name: 'too-big', namespace: NS });
     assert.equal(pod.status?.phase, 'Pending');
-    await cluster.kubectl(['delete', 'deployment', 'burst', '-n', NS, '--wait=false']);
+    await deleteDeployment('burst');
     await deletePods('app in (burst, filler, too-big)');
   });
 
