@@ -1,7 +1,9 @@
 // The `inferno` command: dispatch, and the one place where errors become exit codes and messages. Each command's
 // module is loaded only when it runs, so `inferno --help` and `inferno plan` never load what `serve` needs.
 import { readFileSync } from 'node:fs';
+import type { InputIssue } from '../cluster/issues.js';
 import { InputError, issueLocation } from '../cluster/issues.js';
+import { fsProblem } from '../io/input-files.js';
 import type { Io } from './usage.js';
 import { UsageError } from './usage.js';
 
@@ -34,6 +36,18 @@ function version(): string {
   return typeof pkg.version === 'string' ? pkg.version : 'unknown';
 }
 
+const verbs: Record<string, string> = {
+  open: 'open', read: 'read', stat: 'read', lstat: 'read', scandir: 'list', readlink: 'read', access: 'read',
+  mkdir: 'create the folder', write: 'write', rename: 'write', copyfile: 'write', chmod: 'write', unlink: 'remove', rmdir: 'remove',
+};
+
+/** Node's file-system errors carry the path and the call: name both, in words. */
+function fileSystemError(e: unknown): InputIssue | undefined {
+  const err = e as Partial<NodeJS.ErrnoException> | undefined;
+  if (!(e instanceof Error) || typeof err?.code !== 'string' || typeof err.path !== 'string' || typeof err.syscall !== 'string') return undefined;
+  return fsProblem(err.path, e, verbs[err.syscall] ?? err.syscall);
+}
+
 function report(name: string, e: unknown, io: Io, env: Readonly<Record<string, string | undefined>>): number {
   if (e instanceof UsageError) {
     io.stderr.write(`inferno ${e.command}: ${e.message}\nRun 'inferno ${e.command} --help' for usage.\n`);
@@ -46,6 +60,12 @@ function report(name: string, e: unknown, io: Io, env: Readonly<Record<string, s
       const loc = issueLocation(i);
       io.stderr.write(`  - ${loc === '' ? '' : `${loc}: `}${i.message}\n`);
     }
+    return 2;
+  }
+  const fs = fileSystemError(e);
+  if (fs !== undefined) {
+    // A path the user gave (or the default one) that cannot be read or written: their input, not our bug.
+    io.stderr.write(`inferno ${name}: ${fs.file ?? ''}: ${fs.message}\n`);
     return 2;
   }
   const err = e instanceof Error ? e : new Error(String(e));

@@ -1,12 +1,12 @@
 // Optimizer resources from YAML files (a scenario, a model's manifests, a List): other kinds are skipped, invalid
 // Optimizers are input errors with their file, document and field path.
-import { readFile } from 'node:fs/promises';
 import { InputError, fromZod } from '../cluster/issues.js';
 import type { InputIssue } from '../cluster/issues.js';
 import type { OptimizerResource } from '../cluster/resources.js';
 import { OptimizerSchema } from '../cluster/resources.js';
 import { parseYamlDocuments } from '../formats/scenario.js';
 import { OptimizerApi } from '../domain/keys.js';
+import { readText } from '../io/input-files.js';
 
 export interface FoundOptimizer {
   readonly o: OptimizerResource;
@@ -17,12 +17,7 @@ export interface FoundOptimizer {
 const kindOf = (v: unknown): unknown => (v !== null && typeof v === 'object' ? (v as { kind?: unknown }).kind : undefined);
 
 export async function readOptimizers(path: string): Promise<FoundOptimizer[]> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (e) {
-    throw new InputError([{ file: path, path: '', message: `cannot read: ${(e as NodeJS.ErrnoException).code ?? String(e)}` }]);
-  }
+  const text = await readText(path);
   const issues: InputIssue[] = [];
   const out: FoundOptimizer[] = [];
   const visit = (value: unknown, document: string | undefined): void => {

@@ -1,6 +1,7 @@
 // Renderings of a plan: the JSON document (upstream solution-data.json keys per allocation), YAML, and a table.
 import { stringify } from 'yaml';
-import type { Plan } from '../solver/index.js';
+import type { Coverage, Plan } from '../solver/index.js';
+import { coverageOf } from '../solver/index.js';
 import { renderTable } from './table.js';
 
 /** Where the time went: the queueing analysis of every candidate, then the allocation itself. */
@@ -19,8 +20,9 @@ export interface SolverInfo {
   readonly mode: 'unlimited' | 'limited';
   readonly algorithm: 'greedy' | 'exact';
   readonly durationMs: number;
-  /** exact only */
+  /** exact only: the greedy plan it is compared with */
   readonly greedyCost?: number;
+  readonly greedyCoverage?: Coverage;
   readonly gap?: number;
   readonly optimal?: boolean;
   readonly usedGreedy?: boolean;
@@ -53,13 +55,15 @@ export function planDocument(plan: Plan, solver: SolverInfo): Record<string, unk
       notes[a.server] = { bestEffort: a.bestEffort, neededReplicas: a.neededReplicas, unservedRPM: r6(a.unservedRPM) };
     }
   }
-  const { stats, ...info } = solver;
+  const { stats, greedyCoverage, ...info } = solver;
+  const coverage = (c: Coverage): Coverage => ({ ...c, unservedRPM: r6(c.unservedRPM) });
   const msOf = (v: number): number => Math.round(v * 1000) / 1000;
   return {
     allocations,
     unallocated: plan.unallocated.map((u) => u.server),
     totalCost: r6(plan.totalCost),
-    solver: { ...info, durationMs: msOf(solver.durationMs) },
+    coverage: coverage(coverageOf(plan)),
+    solver: { ...info, ...(greedyCoverage !== undefined ? { greedyCoverage: coverage(greedyCoverage) } : {}), durationMs: msOf(solver.durationMs) },
     ...(stats !== undefined ? { stats: { ...stats, analysisMs: msOf(stats.analysisMs), optimisationMs: msOf(stats.optimisationMs) } } : {}),
     reasons: Object.fromEntries(plan.unallocated.map((u) => [u.server, u.reasons])),
     partial: notes,
@@ -75,6 +79,40 @@ const vsSlo = (v: number, slo: number): string => (slo > 0 ? `${ms(v)}/${ms(slo)
 /** costs are cents per hour throughout (upstream's unit) */
 const money = (cents: number): string => (Number.isInteger(cents) ? String(cents) : cents.toFixed(2));
 
+const rpm = (v: number): string => (Number.isInteger(v) ? String(v) : v.toFixed(1));
+const plural = (n: number, what: string): string => `${n} ${what}${n === 1 ? '' : 's'}`;
+
+/** "7 of 9 servers in full, 1 partial, 1 not allocated; 176.4 req/min unserved" */
+export function coverageText(c: Coverage): string {
+  const parts = [`${c.full} of ${plural(c.servers, 'server')} in full`];
+  if (c.partial > 0) parts.push(`${c.partial} partial`);
+  if (c.unallocated > 0) parts.push(`${c.unallocated} not allocated`);
+  return `${parts.join(', ')}${c.unservedRPM > 0 ? `; ${rpm(c.unservedRPM)} req/min unserved` : ''}`;
+}
+
+/**
+ * The exact solver against greedy: servers served in full first, then unserved demand, then cost: the order the
+ * exact solver optimises in, so a plan that costs the same but serves more says so.
+ */
+function exactText(solver: SolverInfo, exact: Coverage): string {
+  const greedyCost = solver.greedyCost ?? 0;
+  const g = solver.greedyCoverage;
+  const gap = solver.gap ?? 0;
+  const cost = gap > 0 ? `saves ${money(gap)} ¢/h` : gap < 0 ? `costs ${money(-gap)} ¢/h more` : 'same cost';
+  if (g === undefined) return `greedy ${money(greedyCost)} ¢/h, ${cost}`;
+  const more = exact.full - g.full;
+  const servers = more === 0 ? 'as many in full' : `${Math.abs(more)} ${more > 0 ? 'more' : 'fewer'} in full`;
+  const less = Math.round((g.unservedRPM - exact.unservedRPM) * 10) / 10;
+  const demand = less === 0 ? 'as much unserved' : `${rpm(Math.abs(less))} req/min ${less > 0 ? 'less' : 'more'} unserved`;
+  return `against greedy's ${money(greedyCost)} ¢/h with ${g.full} of ${plural(g.servers, 'server')} in full: ${servers}, ${demand}, ${cost}`;
+}
+
+function algorithmText(solver: SolverInfo, served: Coverage): string {
+  if (solver.algorithm !== 'exact') return 'greedy';
+  const unproven = solver.timedOut === true ? `, not proven optimal: time limit ${solver.timeLimitSec ?? 0} s reached` : ', not proven optimal';
+  return `exact (${exactText(solver, served)}${solver.optimal === false ? unproven : ''}${solver.usedGreedy === true ? ', greedy kept' : ''})`;
+}
+
 export function planTable(plan: Plan, solver: SolverInfo): string {
   const ordered = [...plan.allocations].sort((a, b) => a.priority - b.priority || (a.server < b.server ? -1 : 1));
   const rows = ordered.map((a) => [
@@ -85,15 +123,12 @@ export function planTable(plan: Plan, solver: SolverInfo): string {
   const out: string[] = [];
   out.push(renderTable(['SERVER', 'CLASS', 'MODEL', 'ACCELERATOR', 'REPLICAS', 'BATCH', 'COST ¢/h', 'ITL ms/SLO', 'TTFT ms/SLO', 'UTIL'], rows));
   out.push('');
-  const unproven = solver.timedOut === true ? `, not proven optimal: time limit ${solver.timeLimitSec ?? 0} s reached` : ', not proven optimal';
-  const algo = solver.algorithm === 'exact'
-    ? `exact (greedy ${money(solver.greedyCost ?? 0)} ¢/h, ${(solver.gap ?? 0) >= 0 ? `saves ${money(solver.gap ?? 0)}` : `costs ${money(-(solver.gap ?? 0))} more`} ¢/h${solver.optimal === false ? unproven : ''}${solver.usedGreedy === true ? ', greedy kept' : ''})`
-    : 'greedy';
   const s = solver.stats;
   const time = s !== undefined
     ? `${ms(solver.durationMs)} ms (${s.candidates} candidates analysed in ${ms(s.analysisMs)} ms, optimisation ${ms(s.optimisationMs)} ms)`
     : `${ms(solver.durationMs)} ms`;
-  out.push(`Total: ${money(plan.totalCost)} ¢/hour for ${plan.allocations.length} of ${plan.allocations.length + plan.unallocated.length} servers · ${solver.mode} capacity · ${algo} · ${time}`);
+  const served = coverageOf(plan);
+  out.push(`Total: ${money(plan.totalCost)} ¢/hour · ${coverageText(served)} · ${solver.mode} capacity · ${algorithmText(solver, served)} · ${time}`);
   const partial = plan.allocations.filter((a) => !a.sloMet);
   for (const a of partial) {
     out.push(`  ${a.server}: ${a.numReplicas} of ${a.neededReplicas} replicas needed${a.bestEffort ? ' (best effort)' : ' (maxReplicas)'}; SLO not met${a.unservedRPM > 0 ? `, ${a.unservedRPM.toFixed(1)} req/min cannot be served` : ''}`);

@@ -2,14 +2,15 @@
 import { fileURLToPath } from 'node:url';
 import { resolve } from 'node:path';
 import type { System } from '../domain/types.js';
-import { loadInput } from '../io/load-input.js';
-import { DefaultExactTimeLimitSec, createAnalyzerCache, prepare, solveExact, solvePrepared } from '../solver/index.js';
+import { loadInputs } from '../io/load-input.js';
+import { DefaultExactTimeLimitSec, coverageOf, createAnalyzerCache, prepare, solveExact, solvePrepared } from '../solver/index.js';
 import type { Plan, Prepared } from '../solver/index.js';
 import { sloReachability } from '../solver/reachability.js';
 import type { InputIssue } from '../cluster/issues.js';
 import { InputError } from '../cluster/issues.js';
 import type { PlanStats, SolverInfo } from './plan-output.js';
 import { planJson, planTable, planYaml } from './plan-output.js';
+import { countKinds } from './count-kinds.js';
 import type { Io } from './usage.js';
 import { UsageError, oneOf, parseCommandArgs } from './usage.js';
 
@@ -18,21 +19,25 @@ const MaxTimeLimitSec = 3600;
 
 export const defaultScenario = fileURLToPath(new URL('../../samples/scenario.yaml', import.meta.url));
 
-export const planHelp = `Usage: inferno plan [--file PATH] [--output table|json|yaml] [--mode unlimited|limited] [--solver greedy|exact]
-                   [--time-limit SECONDS]
+export const planHelp = `Usage: inferno plan [--file PATH ...] [--output table|json|yaml] [--mode unlimited|limited]
+                   [--solver greedy|exact] [--time-limit SECONDS]
 
 Chooses the GPU type, replica count and batch size of every model server so that each service class meets its
 latency SLOs at the lowest cost, within the GPUs the cluster has.
 
 Options:
   -f, --file PATH     what to plan (default: the bundled sample, samples/scenario.yaml):
-                        - a scenario YAML: Optimizer resources (observed load in status.load), the accelerator,
-                          service-class and controller ConfigMaps, optionally Nodes for capacity;
-                        - an upstream inferno SystemData JSON file ({"system": {...}});
-                        - a folder of upstream split files (accelerator-data.json, model-data.json, ...).
+                        - scenario YAML: Optimizer resources (observed load in status.load), the accelerator,
+                          service-class and controller ConfigMaps, optionally Nodes for capacity; repeatable, and
+                          a folder stands for its *.yaml, *.yml and *.json files: the objects are merged (the same
+                          object in two files is an error), other kinds (Deployments, Services, ...) are skipped;
+                        - an upstream inferno SystemData JSON file ({"system": {...}}), on its own;
+                        - a folder of upstream split files (accelerator-data.json, model-data.json, ...), on its own.
   -o, --output FMT    table (default), json or yaml
-      --mode MODE     unlimited: ignore capacity; limited: fit within capacity (default: the file's setting)
-      --solver ALGO   greedy (default) or exact (a MILP, reports its saving over greedy)
+      --mode MODE     unlimited: ignore capacity; limited: fit within capacity (default: the controller
+                      ConfigMap's mode, else limited when the files give capacity)
+      --solver ALGO   greedy or exact (a MILP, compared with greedy) (default: the controller ConfigMap's solver,
+                      else greedy)
       --time-limit S  exact: wall-clock budget of the MILP solves, seconds (default ${DefaultExactTimeLimitSec}, at most
                       ${MaxTimeLimitSec}); when it runs out the best plan found is printed, marked not proven optimal
   -h, --help          this help
@@ -42,7 +47,7 @@ Exit codes: 0 planned (servers that cannot be placed for lack of capacity are li
 `;
 
 const options = {
-  file: { type: 'string', short: 'f' },
+  file: { type: 'string', short: 'f', multiple: true },
   output: { type: 'string', short: 'o' },
   mode: { type: 'string' },
   solver: { type: 'string' },
@@ -100,7 +105,7 @@ export async function runPlanOn(system: System, algorithm: 'greedy' | 'exact', o
     return {
       plan: r.plan,
       solver: {
-        mode, algorithm, durationMs: performance.now() - start, greedyCost: r.greedy.totalCost, gap: r.gap, optimal: r.optimal, usedGreedy: r.usedGreedy,
+        mode, algorithm, durationMs: performance.now() - start, greedyCost: r.greedy.totalCost, greedyCoverage: coverageOf(r.greedy), gap: r.gap, optimal: r.optimal, usedGreedy: r.usedGreedy,
         timedOut: r.timedOut, timeLimitSec: r.timeLimitSec, stats: { ...statsNow(), milpSolves: r.milpSolves },
       },
     };
@@ -119,13 +124,13 @@ export async function planCommand(args: readonly string[], io: Io): Promise<numb
   const mode = oneOf('plan', 'mode', values.mode, ['unlimited', 'limited'] as const);
   const solverFlag = oneOf('plan', 'solver', values.solver, ['greedy', 'exact'] as const);
   const timeLimitSec = timeLimitOf(values['time-limit']);
-  const file = values.file !== undefined ? resolve(io.cwd, values.file) : defaultScenario;
-  const loaded = await loadInput(file);
-  const system: System = {
-    ...loaded,
-    options: { ...loaded.options, ...(mode !== undefined ? { unlimited: mode === 'unlimited' } : {}) },
-  };
-  const { plan, solver } = await runPlanOn(system, solverFlag ?? system.options.algorithm, timeLimitSec !== undefined ? { timeLimitSec } : {});
+  const files = values.file !== undefined ? values.file.map((f) => resolve(io.cwd, f)) : [defaultScenario];
+  const { system, skipped } = await loadInputs(files, {
+    ...(mode !== undefined ? { unlimited: mode === 'unlimited' } : {}),
+    ...(solverFlag !== undefined ? { algorithm: solverFlag } : {}),
+  });
+  if (skipped.length > 0) io.stderr.write(`inferno plan: skipped ${countKinds(skipped)} (plan reads Optimizers, inferno's ConfigMaps and Nodes)\n`);
+  const { plan, solver } = await runPlanOn(system, system.options.algorithm, timeLimitSec !== undefined ? { timeLimitSec } : {});
   const render = output === 'json' ? planJson : output === 'yaml' ? planYaml : planTable;
   io.stdout.write(render(plan, solver));
   return 0;

@@ -1,6 +1,5 @@
 // `inferno scale --once`: one scaler tick offline, over a scenario file, printing what it would do. The same tick
 // the in-cluster scaler runs (scaler/tick.ts); only the ports differ: the file's objects in, nothing written out.
-import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { configFromMaps } from '../cluster/config-maps.js';
 import { inventoryOf, nodeGpusOf } from '../cluster/inventory.js';
@@ -8,8 +7,8 @@ import type { InputIssue } from '../cluster/issues.js';
 import { InputError } from '../cluster/issues.js';
 import { observedLoad } from '../cluster/optimizer.js';
 import { snapshotOf, staticView } from '../cluster/snapshot.js';
-import type { ScenarioObjects } from '../formats/scenario.js';
-import { scenarioObjects } from '../formats/scenario.js';
+import { scenarioObjectsOf } from '../formats/scenario.js';
+import { readSources } from '../io/input-files.js';
 import type { LoadObservation, ManagedDeployment, ScalerPorts } from '../scaler/ports.js';
 import { observationKey } from '../scaler/ports.js';
 import type { TickResult } from '../scaler/tick.js';
@@ -31,29 +30,16 @@ ConfigMaps and optionally Nodes for capacity. Other kinds are skipped.
 
 Options:
       --once             run one tick and exit (the only mode offline)
-      --scenario FILE    the objects to plan (repeatable: the files' objects are merged)
+      --scenario FILE    the objects to plan (repeatable, or a folder of YAML and JSON files: the objects are
+                         merged; the same object in two files is an error)
   -o, --output FMT       table (default) or json
   -h, --help             this help
 
 Exit codes: 0 done, 2 bad input or usage, 1 internal error.
 `;
 
-async function readObjects(file: string): Promise<ScenarioObjects> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (e) {
-    throw new InputError([{ file, path: '', message: `cannot read: ${(e as NodeJS.ErrnoException).code ?? String(e)}` }]);
-  }
-  return scenarioObjects(text, file);
-}
-
 async function offlinePorts(files: readonly string[]): Promise<ScalerPorts> {
-  const parts = await Promise.all(files.map(readObjects));
-  const objs = {
-    optimizers: parts.flatMap((p) => p.optimizers), configMaps: parts.flatMap((p) => p.configMaps),
-    nodes: parts.flatMap((p) => p.nodes), deployments: parts.flatMap((p) => p.deployments),
-  };
+  const objs = scenarioObjectsOf(await readSources(files));
   const issues: InputIssue[] = [];
   const config = configFromMaps(objs.configMaps, issues);
   if (objs.deployments.length === 0) issues.push({ file: files.join(', '), path: '', message: 'no Deployments: add the opt-in Deployments the Optimizers plan' });

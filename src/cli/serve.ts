@@ -47,7 +47,8 @@ Options:
       --service NAME           the webhook's Service, named in the certificate --cert-secret creates (default: ${Webhook.service})
       --cert-check-seconds N   how often --cert-secret is re-read (default: 10)
       --no-kube                serve without a cluster: an empty cluster view (tests, benchmarks)
-      --scenario FILE          serve without a cluster, deciding from the objects in a scenario file (see
+      --scenario FILE          serve without a cluster, deciding from the objects in a scenario file (repeatable;
+                               a folder stands for its YAML and JSON files; the objects are merged; see
                                'inferno plan --help'): local trials of the full admission path
       --kubeconfig PATH        kubeconfig to use (default: in-cluster config, $KUBECONFIG or ~/.kube/config)
       --namespace NS           where inferno's ConfigMaps live (default: $${NamespaceEnv}, else ${DefaultNamespace})
@@ -83,7 +84,7 @@ const options = {
   service: { type: 'string' },
   'cert-check-seconds': { type: 'string' },
   'no-kube': { type: 'boolean' },
-  scenario: { type: 'string' },
+  scenario: { type: 'string', multiple: true },
   kubeconfig: { type: 'string' },
   'drain-seconds': { type: 'string' },
   'grace-seconds': { type: 'string' },
@@ -127,8 +128,8 @@ export interface ServeConfig {
   readonly certDir: string;
   /** undefined: no cluster (--no-kube, --scenario) */
   readonly kube: { readonly kubeconfig: string | undefined } | undefined;
-  /** --scenario: a static cluster view from this file */
-  readonly scenario: string | undefined;
+  /** --scenario: a static cluster view from these files */
+  readonly scenario: readonly string[] | undefined;
   readonly drainMs: number;
   readonly graceMs: number;
   /** where inferno's ConfigMaps are read from */
@@ -174,7 +175,7 @@ export function parseServeArgs(args: readonly string[], cwd: string, env: Readon
     host: v.host ?? '0.0.0.0',
     certDir: resolve(cwd, v['cert-dir'] ?? 'certs'),
     kube: noKube ? undefined : { kubeconfig: v.kubeconfig !== undefined ? resolve(cwd, v.kubeconfig) : undefined },
-    scenario: v.scenario !== undefined ? resolve(cwd, v.scenario) : undefined,
+    scenario: v.scenario?.map((f) => resolve(cwd, f)),
     drainMs: wholeNumber('drain-seconds', v['drain-seconds'], 3, 300) * 1000,
     graceMs: wholeNumber('grace-seconds', v['grace-seconds'], 10, 300) * 1000,
     namespace: namespaceOf(v.namespace, env),

@@ -1,14 +1,15 @@
 // `inferno simulate`: replays traffic against a simulated GPU fleet under several autoscaling policies (the same
 // trace and seed for each) and compares SLO attainment, latency and GPU cost. The composition root of src/sim: it
 // reads the files, runs the pure simulator, prints the table and writes the HTML report and charts.
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { InputIssue, Where } from '../cluster/issues.js';
 import { InputError } from '../cluster/issues.js';
 import { parseTrace } from '../engine/tokens.js';
 import type { ScenarioObjects } from '../formats/scenario.js';
-import { parseYamlDocuments, scenarioObjects } from '../formats/scenario.js';
+import { scenarioObjectsOf, yamlDocuments } from '../formats/scenario.js';
+import { readSources, readText } from '../io/input-files.js';
 import { charts } from '../sim/charts.js';
 import { reportHtml } from '../sim/html.js';
 import type { PolicyName } from '../sim/policies.js';
@@ -76,7 +77,7 @@ Default: deploy/base/config.yaml and samples/simulate/scenario.yaml (three model
 types, a diurnal day compressed into four hours).
 
 Options:
-  -f, --file FILE       scenario YAML (repeatable)
+  -f, --file FILE       scenario YAML (repeatable; a folder stands for its YAML and JSON files)
       --trace FILE      replay a CSV trace (timestamp,model,input_tokens,output_tokens; seconds) instead of the
                         Simulation's traffic section
       --policies LIST   comma-separated, from: ${PolicyNames.join(', ')}
@@ -104,41 +105,24 @@ const options = {
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-async function readText(file: string): Promise<string> {
-  try {
-    return await readFile(file, 'utf8');
-  } catch (e) {
-    throw new InputError([{ file, path: '', message: `cannot read: ${(e as NodeJS.ErrnoException).code ?? String(e)}` }]);
-  }
-}
-
 interface Loaded {
   readonly objects: Omit<ScenarioObjects, 'skipped'>;
   readonly simulation: { readonly value: unknown; readonly where: Where } | undefined;
 }
 
 async function loadScenario(files: readonly string[]): Promise<Loaded> {
-  const texts = await Promise.all(files.map(async (f) => ({ file: f, text: await readText(f) })));
+  const sources = await readSources(files);
   const issues: InputIssue[] = [];
-  const sims: { value: unknown; where: Where }[] = [];
-  const parts: ScenarioObjects[] = [];
-  for (const { file, text } of texts) {
-    try {
-      parts.push(scenarioObjects(text, file));
-      for (const d of parseYamlDocuments(text, file)) {
-        if ((d.value as { kind?: unknown }).kind === SimulationKind) sims.push(d);
-      }
-    } catch (e) {
-      if (!(e instanceof InputError)) throw e;
-      issues.push(...e.issues);
-    }
+  let objects: ScenarioObjects | undefined;
+  try {
+    objects = scenarioObjectsOf(sources);
+  } catch (e) {
+    if (!(e instanceof InputError)) throw e;
+    issues.push(...e.issues);
   }
+  const sims = sources.flatMap(({ file, text }) => yamlDocuments(text, file).docs.filter((d) => (d.value as { kind?: unknown }).kind === SimulationKind));
   if (sims.length > 1) issues.push(...sims.slice(1).map((s) => ({ ...s.where, path: 'kind', message: 'a second Simulation document: the scenario needs one' })));
-  if (issues.length > 0) throw new InputError(issues);
-  const objects = {
-    optimizers: parts.flatMap((p) => p.optimizers), configMaps: parts.flatMap((p) => p.configMaps),
-    nodes: parts.flatMap((p) => p.nodes), deployments: parts.flatMap((p) => p.deployments),
-  };
+  if (issues.length > 0 || objects === undefined) throw new InputError(issues);
   return { objects, simulation: sims[0] };
 }
 

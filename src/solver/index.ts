@@ -6,5 +6,6 @@ export { createAnalyzerCache, batchSize } from './candidates.js';
 export type { AnalysisStats, AnalyzerCache, Candidate, Rejection, ServerCandidates } from './candidates.js';
 export { sloReachability } from './reachability.js';
 export type { Miss, Reachability } from './reachability.js';
-export type { Plan, Allocation, Unallocated, TypeUsage, AllocationChange } from './plan.js';
+export type { Plan, Allocation, Unallocated, TypeUsage, AllocationChange, Coverage } from './plan.js';
+export { coverageOf } from './plan.js';
 export { transitionPenalty, NoAllocation } from './penalty.js';

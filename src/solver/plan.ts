@@ -39,6 +39,8 @@ export interface Unallocated {
   readonly model: string;
   readonly priority: number;
   readonly reasons: readonly string[];
+  /** its whole demand, req/min: nothing serves it */
+  readonly unservedRPM: number;
 }
 
 export interface TypeUsage {
@@ -57,6 +59,29 @@ export interface AllocationChange {
   readonly fromReplicas: number;
   readonly toReplicas: number;
   readonly costDiff: number;
+}
+
+/** How much of the demand a plan serves: what to compare before cost. */
+export interface Coverage {
+  readonly servers: number;
+  /** allocated with the replicas their SLO needs */
+  readonly full: number;
+  /** allocated with fewer (best effort, or capped by maxReplicas) */
+  readonly partial: number;
+  readonly unallocated: number;
+  /** demand no replica can take, req/min: of partial and unallocated servers */
+  readonly unservedRPM: number;
+}
+
+export function coverageOf(plan: Pick<Plan, 'allocations' | 'unallocated'>): Coverage {
+  const partial = plan.allocations.filter((a) => !a.sloMet).length;
+  return {
+    servers: plan.allocations.length + plan.unallocated.length,
+    full: plan.allocations.length - partial,
+    partial,
+    unallocated: plan.unallocated.length,
+    unservedRPM: [...plan.allocations, ...plan.unallocated].reduce((t, a) => t + a.unservedRPM, 0),
+  };
 }
 
 export interface Plan {

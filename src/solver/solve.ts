@@ -87,7 +87,7 @@ export function assemble(p: Prepared, assignments: readonly Assignment[], algori
   const placed = new Set(allocations.map((a) => a.server));
   const unallocated: Unallocated[] = p.servers
     .filter((sc) => !placed.has(sc.server.name))
-    .map((sc) => ({ server: sc.server.name, class: sc.server.class, model: sc.server.model, priority: sc.priority, reasons: reasonsFor(sc) }))
+    .map((sc) => ({ server: sc.server.name, class: sc.server.class, model: sc.server.model, priority: sc.priority, reasons: reasonsFor(sc), unservedRPM: sc.server.load.arrivalRate }))
     .sort(byName);
 
   const used = new Map<string, { used: number; cost: number }>();

@@ -58,9 +58,9 @@ test('flags are converted and resolved against the working directory', () => {
   const noKube = parseServeArgs(['--no-kube'], '/w');
   assert.ok(noKube !== 'help');
   assert.equal(noKube.kube, undefined);
-  const scenario = parseServeArgs(['--scenario', 's.yaml'], '/w');
+  const scenario = parseServeArgs(['--scenario', 's.yaml', '--scenario', 'models/'], '/w');
   assert.ok(scenario !== 'help');
-  assert.deepEqual([scenario.kube, scenario.scenario], [undefined, '/w/s.yaml'], '--scenario serves without a cluster');
+  assert.deepEqual([scenario.kube, scenario.scenario], [undefined, ['/w/s.yaml', '/w/models']], '--scenario (repeatable) serves without a cluster');
   assert.equal(parseServeArgs(['-h'], '/w'), 'help');
   const off = parseServeArgs(['--no-extender'], '/w');
   assert.ok(off !== 'help');
