@@ -225,23 +225,32 @@ export function jsonLog(out: Io['stderr']): WebhookLog {
 // client-node takes over a second to import: load it only when a cluster is used, so `inferno plan` and
 // `inferno serve --no-kube` do not pay for it.
 async function connect(path: string | undefined, namespace: string, log: WebhookLog): Promise<{ kc: KubeConfig; view: ClusterView & { stop(): void } }> {
-  const { KubeConfig } = await import('@kubernetes/client-node');
+  const { loadKubeConfig } = await import('../kube/kubeconfig.js');
   const { startClusterView } = await import('../kube/cluster-view.js');
   const { keepAlive } = await import('../kube/keep-alive.js');
-  const kc = new KubeConfig();
-  if (path !== undefined) kc.loadFromFile(path);
-  else kc.loadFromDefault();
+  const { kc, source } = loadKubeConfig(path, process.env);
   keepAlive(kc);
-  const onError = (what: string, err: unknown): void => {
-    // client-node's messages embed response headers and body: keep the start only.
-    log('warn', 'cluster watch failed; restarting it', { what, err: (err instanceof Error ? err.message : String(err)).slice(0, 300) });
-  };
-  return { kc, view: await startClusterView(kc, { onError, namespace }) };
+  const server = kc.getCurrentCluster()?.server;
+  const started = Date.now();
+  // One line per distinct problem (an unreachable server is one, whatever fails on it), retried with backoff;
+  // /readyz stays 503 until every resource has been listed once.
+  const view = await startClusterView(kc, {
+    namespace,
+    onProblem: ({ what, message, retryInMs }) => {
+      log('warn', 'cannot read the cluster; retrying', { what, problem: message, retryInMs, kubeconfig: source, server });
+    },
+    onSynced: () => { log('info', 'cluster view synced: ready', { afterMs: Date.now() - started, kubeconfig: source, server }); },
+  });
+  return { kc, view };
 }
 
 /** The scaler on this replica: campaigns for the Lease, scales while it holds it; never throws. */
 async function startScaler(kc: KubeConfig, view: ClusterView, c: NonNullable<ServeConfig['scaler']>, registry: Registry, log: WebhookLog, stop: AbortSignal): Promise<void> {
   try {
+    // No campaign for the Lease before the view has synced: this replica could not plan, and an unreachable
+    // cluster is already reported once by the view.
+    while (!view.ready() && !stop.aborted) await sleep(200, stop);
+    if (stop.aborted) return;
     const [{ runScaler }, { createScalerMetrics }, { prometheusObserver, noPrometheus }] = await Promise.all([
       import('./scaler-runtime.js'), import('../metrics/scaler.js'), import('./observer.js'),
     ]);
@@ -267,8 +276,9 @@ const sleep = (ms: number, signal?: AbortSignal): Promise<void> => new Promise((
     ok();
     return;
   }
-  const t = setTimeout(ok, ms);
-  signal?.addEventListener('abort', () => { clearTimeout(t); ok(); }, { once: true });
+  const onAbort = (): void => { clearTimeout(t); ok(); };
+  const t = setTimeout(() => { signal?.removeEventListener('abort', onAbort); ok(); }, ms);
+  signal?.addEventListener('abort', onAbort, { once: true });
 });
 
 async function requireFiles(files: readonly string[], certDir: string): Promise<void> {

@@ -22,9 +22,25 @@ export interface ClusterViewHandle extends ClusterView {
 export interface ViewOptions {
   /** called with a short message when a watch fails and is restarted */
   readonly onError?: (what: string, err: unknown) => void;
+  /**
+   * called instead of onError (when given) with the failure in words, once per distinct failure: the same problem
+   * retried, or shared by several resources (an unreachable server), is not reported again until it changes
+   */
+  readonly onProblem?: (problem: WatchProblem) => void;
+  /** called once, when every resource has been listed */
+  readonly onSynced?: () => void;
+  readonly initialBackoffMs?: number;
   readonly maxBackoffMs?: number;
   /** the namespace inferno's ConfigMaps are read from (default inferno-system) */
   readonly namespace?: string;
+}
+
+export interface WatchProblem {
+  /** the resource: configmaps, nodes, pods, optimizers */
+  readonly what: string;
+  readonly message: string;
+  /** when the next attempt is */
+  readonly retryInMs: number;
 }
 
 interface Handlers<T> {
@@ -34,26 +50,94 @@ interface Handlers<T> {
   readonly resync: () => void;
 }
 
-/** Restarts an informer whose watch failed, with capped exponential backoff (client-node leaves that to the caller). */
-function keepWatching<T extends KubernetesObject>(what: string, inf: Cache<T>, opts: ViewOptions, stopped: () => boolean, h: Handlers<T>): Promise<void> {
-  let backoff = 500;
+interface Reporter {
+  failed(what: string, err: unknown, retryInMs: number): void;
+  recovered(what: string): void;
+}
+
+interface Watched {
+  /** listed at least once: the cache holds a full state */
+  synced(): boolean;
+}
+
+function parsedBody(body: unknown): { message?: unknown; reason?: unknown } {
+  let v: unknown = body;
+  if (typeof body === 'string') {
+    try {
+      v = JSON.parse(body) as unknown;
+    } catch {
+      return { message: body };
+    }
+  }
+  return v !== null && typeof v === 'object' ? v : {};
+}
+
+/** An API server's answer: "403 Forbidden: nodes is forbidden: User … cannot list resource "nodes" …". */
+function httpFailure(code: number, body: unknown): string {
+  const b = parsedBody(body);
+  const reason = typeof b.reason === 'string' ? b.reason : ({ 401: 'Unauthorized', 403: 'Forbidden', 404: 'NotFound' } as Record<number, string>)[code];
+  return `${code}${reason !== undefined ? ` ${reason}` : ''}${typeof b.message === 'string' && b.message !== '' ? `: ${b.message}` : ''}`.slice(0, 500);
+}
+
+const networkCodes = /\b(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|ENOTFOUND|EAI_AGAIN|CERT_[A-Z_]+|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_[A-Z_]+)\b/;
+
+/** What went wrong, for a person: the HTTP status and the API server's own message, or why it was unreachable. */
+export function describeFailure(err: unknown, server: string | undefined): string {
+  const e = err as { code?: unknown; body?: unknown; message?: unknown; cause?: { code?: unknown } } | undefined;
+  if (typeof e?.code === 'number') return httpFailure(e.code, e.body);
+  const text = typeof e?.message === 'string' ? e.message : String(err);
+  const code = networkCodes.exec(text)?.[1] ?? [e?.code, e?.cause?.code].find((c): c is string => typeof c === 'string' && /^E[A-Z]+$/.test(c));
+  // node-fetch says "request to URL failed, reason: …": the URL is per resource, the reason is the problem.
+  const reason = /^request to \S+ failed, reason: (.*)$/s.exec(text)?.[1];
+  const at = `cannot reach the API server${server !== undefined ? ` ${server}` : ''}`;
+  if (code !== undefined) return `${at}: ${code}`;
+  if (reason !== undefined) return `${at}: ${reason.split('\n')[0] ?? ''}`.slice(0, 300);
+  return (text.split('\n')[0] ?? '').slice(0, 300);
+}
+
+/**
+ * Restarts an informer whose list or watch failed, with capped exponential backoff (client-node leaves that to the
+ * caller). The backoff starts again only after a list succeeds: client-node announces 'connect' before every
+ * attempt, so resetting there retried an unreachable server every half second forever.
+ */
+function keepWatching<T extends KubernetesObject>(
+  what: string, inf: Cache<T>, opts: ViewOptions, stopped: () => boolean, h: Handlers<T>, report: Reporter, listed: { count: number },
+): { started: Promise<void>; watched: Watched } {
+  const first = opts.initialBackoffMs ?? 500;
+  let backoff = first;
+  let seen = listed.count;
   const max = opts.maxBackoffMs ?? 30_000;
   inf.on('add', h.upsert);
   inf.on('update', h.upsert);
   inf.on('delete', h.remove);
-  inf.on('connect', () => {
-    backoff = 500;
-  });
+  const afterStart = (): void => {
+    // A list during this start: the cache is whole again.
+    if (listed.count > seen) {
+      seen = listed.count;
+      backoff = first;
+      report.recovered(what);
+      h.resync();
+    }
+  };
   inf.on('error', (err) => {
     // stop() aborts the watches, which informers report as errors: not a failure to log
     if (stopped()) return;
-    opts.onError?.(what, err);
+    report.failed(what, err, backoff);
     setTimeout(() => {
-      if (!stopped()) inf.start().then(h.resync, (e: unknown) => opts.onError?.(what, e));
+      if (!stopped()) inf.start().then(afterStart, (e: unknown) => { report.failed(what, e, backoff); });
     }, backoff).unref();
     backoff = Math.min(backoff * 2, max);
   });
-  return inf.start().then(h.resync);
+  return { started: inf.start().then(afterStart), watched: { synced: () => listed.count > 0 } };
+}
+
+/** A list function that counts its successes (client-node's informers do not say whether a start listed). */
+function counted<R>(list: () => Promise<R>, listed: { count: number }): () => Promise<R> {
+  return async () => {
+    const r = await list();
+    listed.count += 1;
+    return r;
+  };
 }
 
 /**
@@ -108,15 +192,16 @@ export async function startClusterView(kc: KubeConfig, opts: ViewOptions = {}): 
   const custom = kc.makeApiClient(CustomObjectsApi);
   const selector = Label.config;
   const home = opts.namespace ?? DefaultNamespace;
+  const listed = { configmaps: { count: 0 }, nodes: { count: 0 }, pods: { count: 0 }, optimizers: { count: 0 } };
   const configMaps = makeInformer<KubernetesObject>(
-    kc, `/api/v1/namespaces/${home}/configmaps`, () => core.listNamespacedConfigMap({ namespace: home, labelSelector: selector }), selector,
+    kc, `/api/v1/namespaces/${home}/configmaps`, counted(() => core.listNamespacedConfigMap({ namespace: home, labelSelector: selector }), listed.configmaps), selector,
   );
-  const nodes = makeInformer<KubernetesObject>(kc, '/api/v1/nodes', () => core.listNode());
-  const pods = makeInformer<V1Pod>(kc, '/api/v1/pods', () => core.listPodForAllNamespaces());
+  const nodes = makeInformer<KubernetesObject>(kc, '/api/v1/nodes', counted(() => core.listNode(), listed.nodes));
+  const pods = makeInformer<V1Pod>(kc, '/api/v1/pods', counted(() => core.listPodForAllNamespaces(), listed.pods));
   const optimizers = makeInformer<KubernetesObject>(
     kc,
     `/apis/${OptimizerApi.group}/${OptimizerApi.version}/${OptimizerApi.plural}`,
-    () => custom.listClusterCustomObject({ group: OptimizerApi.group, version: OptimizerApi.version, plural: OptimizerApi.plural }) as Promise<KubernetesListObject<KubernetesObject>>,
+    counted(() => custom.listClusterCustomObject({ group: OptimizerApi.group, version: OptimizerApi.version, plural: OptimizerApi.plural }) as Promise<KubernetesListObject<KubernetesObject>>, listed.optimizers),
   );
   let stopped = false;
   const isStopped = (): boolean => stopped;
@@ -127,12 +212,26 @@ export async function startClusterView(kc: KubeConfig, opts: ViewOptions = {}): 
     config = undefined;
   };
   const configEvents: Handlers<KubernetesObject> = { upsert: configChanged, remove: configChanged, resync: configChanged };
-  await Promise.all([
-    keepWatching('configmaps', configMaps, opts, isStopped, configEvents),
-    keepWatching('nodes', nodes, opts, isStopped, nodeHandlers(nodes, inventory)),
-    keepWatching('pods', pods, opts, isStopped, podHandlers(pods, inventory)),
-    keepWatching('optimizers', optimizers, opts, isStopped, { upsert: () => undefined, remove: () => undefined, resync: () => undefined }),
-  ]);
+  const report = problemReporter(opts, kc.getCurrentCluster()?.server);
+  const watches = [
+    keepWatching(`list/watch configmaps in namespace ${home}`, configMaps, opts, isStopped, configEvents, report, listed.configmaps),
+    keepWatching('list/watch nodes', nodes, opts, isStopped, nodeHandlers(nodes, inventory), report, listed.nodes),
+    keepWatching('list/watch pods in all namespaces', pods, opts, isStopped, podHandlers(pods, inventory), report, listed.pods),
+    keepWatching(`list/watch ${OptimizerApi.plural}.${OptimizerApi.group} in all namespaces`, optimizers, opts, isStopped, { upsert: () => undefined, remove: () => undefined, resync: () => undefined }, report, listed.optimizers),
+  ];
+  await Promise.all(watches.map((w) => w.started));
+  // Ready once every cache holds a full list: until then admission would decide on an empty cluster.
+  let synced = false;
+  const ready = (): boolean => {
+    if (!synced && watches.every((w) => w.watched.synced())) {
+      synced = true;
+      opts.onSynced?.();
+    }
+    return synced && !stopped;
+  };
+  const poll = setInterval(() => { if (ready() || stopped) clearInterval(poll); }, 200);
+  poll.unref();
+  ready();
   return {
     snapshot() {
       config ??= configOf(configMaps.list(), home);
@@ -151,11 +250,36 @@ export async function startClusterView(kc: KubeConfig, opts: ViewOptions = {}): 
         })
         .sort((a, b) => `${a.metadata.namespace ?? ''}/${a.metadata.name}`.localeCompare(`${b.metadata.namespace ?? ''}/${b.metadata.name}`));
     },
-    // start() resolved for every informer: the caches hold a full list.
-    ready: () => !stopped,
+    ready,
     stop() {
       stopped = true;
+      clearInterval(poll);
       for (const inf of [configMaps, nodes, pods, optimizers]) void inf.stop();
+    },
+  };
+}
+
+/**
+ * onProblem once per distinct failure since the last successful list: a retry failing the same way, or another
+ * resource failing the same way (four informers against an unreachable server are one problem), is not reported
+ * again. Without onProblem, every failure goes to onError.
+ */
+function problemReporter(opts: ViewOptions, server: string | undefined): Reporter {
+  const reported = new Set<string>();
+  return {
+    failed(what, err, retryInMs) {
+      if (opts.onProblem === undefined) {
+        opts.onError?.(what, err);
+        return;
+      }
+      const message = describeFailure(err, server);
+      if (reported.has(message)) return;
+      reported.add(message);
+      opts.onProblem({ what, message, retryInMs });
+    },
+    recovered() {
+      // Something changed: the next failure is news.
+      reported.clear();
     },
   };
 }

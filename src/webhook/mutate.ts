@@ -18,7 +18,7 @@ import { containerIndex, serverForDeployment } from '../placement/target.js';
 import type { AnalyzerCache, Plan } from '../solver/index.js';
 import { solve } from '../solver/index.js';
 import type { AdmissionRequest, Verdict } from './types.js';
-import { allow, patch } from './types.js';
+import { NotSynced, allow, patch } from './types.js';
 
 /** Solves a system: in-process, or off the event loop (src/threads/). */
 export type PlanSolver = (system: System) => Plan | Promise<Plan>;
@@ -106,6 +106,7 @@ export interface PreparedMutation {
 
 export function prepareMutation(req: AdmissionRequest, view: ClusterView): PreparedMutation | Verdict {
   if (req.operation !== 'CREATE' && req.operation !== 'UPDATE') return allow();
+  if (!view.ready()) return allow([`inferno: ${NotSynced}; admitted unchanged`]);
   const snap = view.snapshot();
   const t = resolve(req, view, snap.config.classes);
   if ('type' in t) return t;

@@ -53,6 +53,9 @@ export interface AdmissionRoute {
   readonly onError: FailurePolicy;
 }
 
+/** Before the cluster view has listed everything once, a decision would be made on an empty cluster. */
+export const NotSynced = 'inferno has not yet read the cluster (its cluster view has not synced; its log says why)';
+
 export const allow = (warnings: readonly string[] = []): Verdict => ({ type: 'allow', warnings });
 export const deny = (code: number, message: string, warnings: readonly string[] = []): Verdict => ({ type: 'deny', code, message, warnings });
 export const patch = (ops: readonly JsonPatchOp[], warnings: readonly string[] = []): Verdict =>

@@ -14,7 +14,7 @@ import { sloReachability } from '../solver/reachability.js';
 import { ConfigRole, Label } from '../domain/keys.js';
 import { ReportLimits } from '../domain/limits.js';
 import type { AdmissionRequest, Verdict } from './types.js';
-import { allow, deny } from './types.js';
+import { NotSynced, allow, deny } from './types.js';
 import type { ClusterView } from '../cluster/snapshot.js';
 
 const fmt = (v: number): string => String(Math.round(v * 1000) / 1000);
@@ -86,6 +86,8 @@ const denial = (issues: readonly InputIssue[], what: string): string => `${what}
 
 export function validateOptimizer(req: AdmissionRequest, view: ClusterView): Verdict {
   if (req.operation !== 'CREATE' && req.operation !== 'UPDATE') return allow();
+  // Checked against an empty catalog, every valid Optimizer would be denied with "(known: none)".
+  if (!view.ready()) return deny(503, `${NotSynced}: the Optimizer cannot be checked yet; retry in a moment`);
   const snap = view.snapshot();
   const { errors, warnings } = checkOptimizer(req.object, snap.config.accelerators, snap.config.classes, snap.config.controller.options.analyzer ?? 'v2');
   if (errors.length > 0) return deny(422, denial(errors, 'Optimizer'), warnings);

@@ -76,6 +76,25 @@ void describe('e2e smoke: real control plane with fake GPU nodes', { timeout: 60
     );
   });
 
+  void it('kubectl explain describes the fields; atTokens 0 and spec.maxBatchSize are stored as inferno reads them', async () => {
+    const explain = await cluster.kubectl(['explain', 'optimizers.spec.modelProfile.accelerators.atTokens']);
+    assert.match(explain, /Average output tokens per request at which maxBatchSize was measured/);
+    const spec = await cluster.kubectl(['explain', 'optimizers.spec']);
+    for (const field of ['modelID', 'serviceClass', 'sloClassRef', 'minReplicas', 'maxReplicas', 'keepAccelerator', 'maxBatchSize', 'modelProfile']) {
+      assert.match(spec, new RegExp(`^ {2}${field}\\s`, 'm'), `kubectl explain lists ${field}`);
+    }
+    await cluster.kubectl(['apply', '-n', NS, '-f', '-'], {
+      input: JSON.stringify({
+        apiVersion: 'llmd.ai/v1alpha1', kind: 'Optimizer', metadata: { name: 'unscaled' },
+        spec: { modelID: 'm', serviceClass: 'Premium', maxBatchSize: 16, modelProfile: { accelerators: [{ acc: 'A100', accCount: 1, maxBatchSize: 8, atTokens: 0, alpha: 1, beta: 1 }] } },
+      }),
+    });
+    const stored = z.object({ spec: z.object({ maxBatchSize: z.number(), modelProfile: z.object({ accelerators: z.array(z.object({ atTokens: z.number() })) }) }) })
+      .parse(await cluster.kubectlJson(['get', 'optimizer', 'unscaled', '-n', NS]));
+    assert.equal(stored.spec.maxBatchSize, 16, 'not pruned');
+    assert.equal(stored.spec.modelProfile.accelerators[0]?.atTokens, 0);
+  });
+
   void it('schedules a plain Deployment onto a fake GPU node and kwok makes its pod Running', async () => {
     const deployment = {
       apiVersion: 'apps/v1',

@@ -13,8 +13,13 @@ export interface Run {
 }
 
 export async function inferno(...args: string[]): Promise<Run> {
+  return infernoWith({}, ...args);
+}
+
+/** The same with another environment or working directory. */
+export async function infernoWith(options: { readonly env?: NodeJS.ProcessEnv; readonly cwd?: string }, ...args: string[]): Promise<Run> {
   try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [infernoBin, ...args], { encoding: 'utf8' });
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [infernoBin, ...args], { encoding: 'utf8', ...options });
     return { code: 0, stdout, stderr };
   } catch (e) {
     const err = e as { code?: number; stdout?: string; stderr?: string };
@@ -30,8 +35,8 @@ export interface ServeProcess {
 }
 
 /** `inferno serve ARGS` as a child process (logs on stderr), resolved once it logs "listening" with its port. */
-export async function spawnServe(args: readonly string[]): Promise<ServeProcess> {
-  const child = spawn(process.execPath, [infernoBin, 'serve', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+export async function spawnServe(args: readonly string[], env?: NodeJS.ProcessEnv): Promise<ServeProcess> {
+  const child = spawn(process.execPath, [infernoBin, 'serve', ...args], { stdio: ['ignore', 'ignore', 'pipe'], ...(env !== undefined ? { env } : {}) });
   const exited = new Promise<number | null>((ok) => child.on('exit', (code) => { ok(code); }));
   let logs = '';
   const port = await new Promise<number>((ok, fail) => {
