@@ -54,12 +54,19 @@ function remember(memory: DeploymentMemory, template: string, rec: Recommendatio
   return kept.length > MaxRecommendations ? kept.slice(kept.length - MaxRecommendations) : kept;
 }
 
-/** Since when the plan has wanted a move only for its saving (the current template can serve), if it does now. */
-function savingSinceOf(input: DecideInput, planned: Allocated): number | undefined {
-  const { now, current, policy, memory, stay } = input;
+/** What a move only for its saving (the current template can serve) saves, against the switching surcharge. */
+function savingOf(input: DecideInput, planned: Allocated): { saving: number; surcharge: number } | undefined {
+  const { current, policy, stay } = input;
   if (stay === undefined) return undefined;
   const a = planned.allocation;
-  if (stay.cost - a.cost <= policy.penaltyFactor * (Math.max(current.cost, 0) + a.cost)) return undefined;
+  return { saving: stay.cost - a.cost, surcharge: policy.penaltyFactor * (Math.max(current.cost, 0) + a.cost) };
+}
+
+/** Since when the plan has wanted a move only for its saving, if it does now. */
+function savingSinceOf(input: DecideInput, planned: Allocated): number | undefined {
+  const { now, memory } = input;
+  const s = savingOf(input, planned);
+  if (s === undefined || s.saving <= s.surcharge) return undefined;
   return memory.savingSince !== undefined && memory.savingSince <= now ? memory.savingSince : now;
 }
 
@@ -67,11 +74,8 @@ function savingSinceOf(input: DecideInput, planned: Allocated): number | undefin
 function switchBlocker(input: DecideInput, planned: Allocated, replicas: number, savingSince: number | undefined): string | undefined {
   const { now, current, policy, memory, stay } = input;
   const a = planned.allocation;
-  if (stay !== undefined) {
-    const saving = stay.cost - a.cost;
-    const surcharge = policy.penaltyFactor * (Math.max(current.cost, 0) + a.cost);
-    if (saving <= surcharge) return `it saves ${cents(saving)}, not more than the ${cents(surcharge)} switching surcharge`;
-  }
+  const s = savingOf(input, planned);
+  if (s !== undefined && s.saving <= s.surcharge) return `it saves ${cents(s.saving)}, not more than the ${cents(s.surcharge)} switching surcharge`;
   if (memory.lastTemplateChangeAt !== undefined && now - memory.lastTemplateChangeAt < policy.stabilizationWindowMs) {
     return `the last accelerator or batch-size change was ${secs(now - memory.lastTemplateChangeAt)} ago (at most one per ${secs(policy.stabilizationWindowMs)})`;
   }
